@@ -1,0 +1,114 @@
+"""The typed, frozen configuration that the schemas produce and every caller reads."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class RefreshType(enum.Enum):
+    """How a table learns about new data."""
+
+    REPAIR_HIVE_TABLE = "repair_hive_table"
+    ADD_HIVE_PARTITION = "add_hive_partition"
+    ADD_GLUE_PARTITION = "add_glue_partition"
+
+    @property
+    def computes_partitions(self) -> bool:
+        """True where partitions are worked out from object keys (not discovered by MSCK)."""
+        return self is not RefreshType.REPAIR_HIVE_TABLE
+
+
+@dataclass(frozen=True, order=True)
+class Source:
+    """A bucket, or a folder of a bucket (``prefix`` holds whole path segments, no slashes at its ends)."""
+
+    bucket: str
+    prefix: str = ""
+
+    def matches(self, key: str) -> bool:
+        """True when the object key lies under this source (whole segments: ``a/b`` takes ``a/b/x``, not ``a/bc``)."""
+        if not self.prefix:
+            return True
+        return key.startswith(self.prefix) and key[len(self.prefix) : len(self.prefix) + 1] == "/"
+
+    def overlaps(self, other: Source) -> bool:
+        """True when one source's objects can fall under the other (S3 refuses such notification filters)."""
+        if self.bucket != other.bucket:
+            return False
+        shorter, longer = sorted((self.prefix, other.prefix), key=len)
+        return not shorter or longer == shorter or longer.startswith(shorter + "/")
+
+    @property
+    def filter_prefix(self) -> str:
+        """The S3 notification filter prefix for this source ('' for a whole bucket)."""
+        return f"{self.prefix}/" if self.prefix else ""
+
+    def __str__(self) -> str:
+        return f"{self.bucket}/{self.prefix}" if self.prefix else self.bucket
+
+
+@dataclass(frozen=True)
+class TableRoute:
+    """One configured mapping: objects of ``source`` belong to ``table``, refreshed by ``refresh_type``."""
+
+    source: Source
+    table: str
+    refresh_type: RefreshType
+
+
+@dataclass(frozen=True)
+class Account:
+    aws_account_id: str
+    prefix: str
+    region: str
+
+
+@dataclass(frozen=True)
+class GlobalConfig:
+    account: Account
+
+
+@dataclass(frozen=True)
+class AthenaRefreshConfig:
+    """The ``athena_partition_refresh_config`` block of ``lambda.json``, ``<prefix>`` already substituted."""
+
+    enabled: bool
+    log_level: str
+    memory: int
+    timeout: int
+    refresh_interval: str
+    routes: tuple[TableRoute, ...]
+    database_name: str
+    results_bucket: str
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Every configured table, once, in config order."""
+        return tuple(dict.fromkeys(route.table for route in self.routes))
+
+    @property
+    def buckets(self) -> tuple[str, ...]:
+        """Every configured data bucket, once, sorted."""
+        return tuple(sorted({route.source.bucket for route in self.routes}))
+
+
+@dataclass(frozen=True)
+class LambdaConfig:
+    athena_partition_refresh: AthenaRefreshConfig | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything under ``conf/``, validated."""
+
+    global_config: GlobalConfig
+    lambda_config: LambdaConfig = field(default_factory=LambdaConfig)
+
+    @property
+    def account(self) -> Account:
+        return self.global_config.account
+
+    @property
+    def athena_refresh(self) -> AthenaRefreshConfig | None:
+        return self.lambda_config.athena_partition_refresh
