@@ -1,0 +1,171 @@
+"""The Athena Partition Refresh: drain the queue, register the partitions, then delete the messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from apps.athena_refresh.committer import CommitResult, PartitionCommitter
+from apps.athena_refresh.plan import Planner, RefreshPlan
+from apps.athena_refresh.routing import SourceRouter
+from config_schemas.models import Config
+from streamalert import aws
+from streamalert.athena import AthenaQueryRunner
+from streamalert.constants import athena_queue_name
+from streamalert.deadline import Deadline
+from streamalert.glue import DatabaseNotFoundError, GlueCatalog, TableInfo
+from streamalert.logger import context, get_logger
+from streamalert.sqs import QueueMessage, SqsQueue
+
+LOGGER = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class RefreshSettings:
+    """How a run spends its time. ``receive_wait_seconds`` is the long-poll wait of each receive (at most 2;
+    tests use 0). Receiving stops after ``max_messages``, or once only ``receive_share`` of the run's time
+    is spent; everything stops with ``safety_margin_seconds`` left."""
+
+    receive_wait_seconds: int = 1
+    max_messages: int = 5000
+    receive_share: float = 0.5
+    safety_margin_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.receive_wait_seconds <= 2:
+            raise ValueError("receive_wait_seconds must be 0, 1 or 2")
+        if self.max_messages < 1:
+            raise ValueError("max_messages must be positive")
+
+
+class PartitionRefresher:
+    """Turns S3 notifications into partitions. Receives its clients; loads nothing itself."""
+
+    def __init__(
+        self,
+        *,
+        queue_name: str,
+        sqs_client: Any,
+        catalog: GlueCatalog,
+        athena: AthenaQueryRunner,
+        router: SourceRouter,
+        settings: RefreshSettings,
+    ) -> None:
+        self._queue_name = queue_name
+        self._sqs_client = sqs_client
+        self._queue: SqsQueue | None = None
+        self._catalog = catalog
+        self._router = router
+        self._settings = settings
+        self._committer = PartitionCommitter(
+            catalog, athena, catalog.database, settings.safety_margin_seconds
+        )
+        self._tables: dict[str, TableInfo] = {}
+        self._database_checked = False
+
+    @classmethod
+    def from_config(cls, config: Config, settings: RefreshSettings | None = None) -> PartitionRefresher:
+        """Wire the refresher of a deployment with clients from the one factory."""
+        block = config.athena_refresh
+        if block is None:
+            raise ValueError("lambda.json has no athena_partition_refresh_config block")
+        aws_settings = aws.AwsSettings(region=config.account.region)
+        catalog = GlueCatalog(aws.glue_client(aws_settings), block.database_name)
+        athena = AthenaQueryRunner(
+            aws.athena_client(aws_settings), block.database_name, f"s3://{block.results_bucket}/refresh/"
+        )
+        return cls(
+            queue_name=athena_queue_name(config.account.prefix),
+            sqs_client=aws.sqs_client(aws_settings),
+            catalog=catalog,
+            athena=athena,
+            router=SourceRouter(block.routes),
+            settings=settings or RefreshSettings(),
+        )
+
+    def run_scheduled(self, deadline: Deadline) -> dict[str, Any]:
+        """Drain the queue, commit, delete what was committed; a JSON-serialisable summary."""
+        self._check_database()
+        queue = self._get_queue()
+        messages = self._drain(queue, deadline)
+        plan, result = self._commit(messages, deadline)
+        deletable = [p.message for p in plan.messages if p.deletable_alone and p.needs <= result.done]
+        deleted = 0
+        if deletable and deadline.remaining_seconds() > 0:
+            deleted = len(deletable) - len(queue.delete(deletable))
+        summary = _summary(len(messages), deleted, result)
+        LOGGER.info("Refresh finished", extra=context(**summary))
+        return summary
+
+    def run_event_source(self, messages: Sequence[QueueMessage], deadline: Deadline) -> dict[str, Any]:
+        """Process the messages that SQS handed over; report, never delete, those not fully handled."""
+        try:
+            self._check_database()
+        except (DatabaseNotFoundError, ClientError, BotoCoreError) as err:
+            LOGGER.error("Every message is reported as failed", extra=context(error=str(err)))
+            return _failures(messages)
+        plan, result = self._commit(list(messages), deadline)
+        failed = [p.message for p in plan.messages if not (p.deletable_alone and p.needs <= result.done)]
+        summary = _summary(len(messages), len(messages) - len(failed), result)
+        LOGGER.info("Refresh finished", extra=context(**summary))
+        return _failures(failed)
+
+    def _check_database(self) -> None:
+        if not self._database_checked:
+            self._catalog.check_database()
+            self._database_checked = True
+
+    def _get_queue(self) -> SqsQueue:
+        if self._queue is None:
+            self._queue = SqsQueue.from_name(self._sqs_client, self._queue_name)
+        return self._queue
+
+    def _drain(self, queue: SqsQueue, deadline: Deadline) -> list[QueueMessage]:
+        settings = self._settings
+        stop_at = settings.safety_margin_seconds + deadline.remaining_seconds() * (1 - settings.receive_share)
+        messages: dict[str, QueueMessage] = {}
+        while len(messages) < settings.max_messages and deadline.has(stop_at):
+            batch = queue.receive(
+                wait_seconds=settings.receive_wait_seconds,
+                visibility_seconds=deadline.remaining_seconds() + settings.safety_margin_seconds,
+            )
+            if not batch:
+                break
+            messages.update((message.message_id, message) for message in batch)
+        return list(messages.values())
+
+    def _commit(self, messages: list[QueueMessage], deadline: Deadline) -> tuple[RefreshPlan, CommitResult]:
+        plan = Planner(self._router, self._table_info).plan(messages)
+        if not plan.partitions and not plan.repairs:
+            return plan, CommitResult()
+        return plan, self._committer.commit(plan, deadline)
+
+    def _table_info(self, table: str) -> TableInfo:
+        if table not in self._tables:
+            self._tables[table] = self._catalog.get_table(table)
+        return self._tables[table]
+
+
+def _summary(received: int, deleted: int, result: CommitResult) -> dict[str, Any]:
+    return {
+        "messages_received": received,
+        "messages_deleted": deleted,
+        "messages_kept": received - deleted,
+        "partitions_added": dict(sorted(result.partitions_added.items())),
+        "tables_repaired": sorted(set(result.tables_repaired)),
+    }
+
+
+def disabled_response(messages: Sequence[QueueMessage] | None) -> dict[str, Any]:
+    """What a disabled function returns: nothing touched; handed-over messages reported back as failed."""
+    LOGGER.info("Athena partition refresh is disabled in lambda.json: nothing done")
+    if messages is None:
+        return {"enabled": False}
+    return _failures(messages)
+
+
+def _failures(messages: Sequence[QueueMessage]) -> dict[str, Any]:
+    return {"batchItemFailures": [{"itemIdentifier": message.message_id} for message in messages]}

@@ -1,0 +1,176 @@
+"""Athena DDL: statements built from validated names and partitions, run and polled within a deadline."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from streamalert.constants import ATHENA_MAX_IDS_PER_BATCH_GET, ATHENA_MAX_QUERY_BYTES
+from streamalert.deadline import Deadline
+from streamalert.exceptions import StreamAlertError
+from streamalert.logger import context, get_logger
+from streamalert.partitions import Partition
+
+if TYPE_CHECKING:
+    from mypy_boto3_athena import AthenaClient
+
+LOGGER = get_logger(__name__)
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_UNSAFE_LITERAL = re.compile(r"['\\\x00-\x1f\x7f]")
+_DONE_OK = "SUCCEEDED"
+_DONE_FAILED = frozenset({"FAILED", "CANCELLED"})
+
+
+class UnsafeQueryError(StreamAlertError):
+    """A name or value that would change a statement's meaning: refused before any query is sent."""
+
+
+def _identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise UnsafeQueryError(f"{name!r} is not a plain identifier")
+    return f"`{name}`"
+
+
+def _literal(value: str) -> str:
+    if _UNSAFE_LITERAL.search(value):
+        raise UnsafeQueryError(f"{value!r} holds a quote, backslash or control character")
+    return f"'{value}'"
+
+
+def repair_table_statement(database: str, table: str) -> str:
+    return f"MSCK REPAIR TABLE {_identifier(database)}.{_identifier(table)}"
+
+
+def add_partition_statements(
+    database: str, table: str, partitions: Sequence[Partition], max_bytes: int = ATHENA_MAX_QUERY_BYTES
+) -> list[tuple[str, tuple[Partition, ...]]]:
+    """``ALTER TABLE ... ADD IF NOT EXISTS`` statements for the partitions, each under ``max_bytes``
+    (UTF-8), with the partitions each one carries."""
+    head = f"ALTER TABLE {_identifier(database)}.{_identifier(table)} ADD IF NOT EXISTS"
+    head_bytes = len(head.encode())
+    statements: list[tuple[str, tuple[Partition, ...]]] = []
+    clauses: list[str] = []
+    members: list[Partition] = []
+    size = head_bytes
+    for partition in partitions:
+        spec = ", ".join(
+            f"{_identifier(c)} = {_literal(v)}"
+            for c, v in zip(partition.columns, partition.values, strict=True)
+        )
+        clause = f"\nPARTITION ({spec}) LOCATION {_literal(partition.location)}"
+        clause_bytes = len(clause.encode())
+        if head_bytes + clause_bytes > max_bytes:
+            raise UnsafeQueryError(
+                f"one partition makes a statement over {max_bytes} bytes: {partition.location}"
+            )
+        if clauses and size + clause_bytes > max_bytes:
+            statements.append((head + "".join(clauses), tuple(members)))
+            clauses, members, size = [], [], head_bytes
+        clauses.append(clause)
+        members.append(partition)
+        size += clause_bytes
+    if clauses:
+        statements.append((head + "".join(clauses), tuple(members)))
+    return statements
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    query: str
+    succeeded: bool
+    detail: str = ""
+
+
+class AthenaQueryRunner:
+    """Starts queries, polls them together with bounded backoff, stops what the deadline leaves running."""
+
+    def __init__(
+        self,
+        client: AthenaClient,
+        database: str,
+        results_location: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        first_poll_seconds: float = 0.25,
+        max_poll_seconds: float = 2.0,
+        safety_margin_seconds: float = 2.0,
+        max_polls: int = 1000,
+    ) -> None:
+        self._client = client
+        self._database = database
+        self._results_location = results_location
+        self._sleep = sleep
+        self._first_poll = first_poll_seconds
+        self._max_poll = max_poll_seconds
+        self._margin = safety_margin_seconds
+        self._max_polls = max_polls
+
+    def run(self, queries: Sequence[str], deadline: Deadline) -> list[QueryOutcome]:
+        """Run every query; one outcome per query, in order. A failed, cancelled or unfinished query fails."""
+        outcomes: dict[int, QueryOutcome] = {}
+        running: dict[str, int] = {}
+        for index, query in enumerate(queries):
+            try:
+                LOGGER.debug("Starting Athena query", extra=context(query=query))
+                execution_id = self._client.start_query_execution(
+                    QueryString=query,
+                    QueryExecutionContext={"Database": self._database},
+                    ResultConfiguration={"OutputLocation": self._results_location},
+                )["QueryExecutionId"]
+            except (ClientError, BotoCoreError) as err:
+                outcomes[index] = QueryOutcome(query, False, f"could not start: {err}")
+                continue
+            running[execution_id] = index
+        delay = self._first_poll
+        polls = 0
+        while running and polls < self._max_polls and deadline.has(self._margin):
+            polls += 1
+            self._sleep(min(delay, max(0.0, deadline.remaining_seconds() - self._margin)))
+            delay = min(delay * 2, self._max_poll)
+            for execution_id, state, reason in self._states(list(running)):
+                if state == _DONE_OK or state in _DONE_FAILED:
+                    index = running.pop(execution_id)
+                    outcomes[index] = QueryOutcome(
+                        queries[index], state == _DONE_OK, f"{state} {reason}".strip()
+                    )
+        for execution_id, index in running.items():
+            self._stop(execution_id)
+            outcomes[index] = QueryOutcome(
+                queries[index], False, "stopped: still running when the time was up"
+            )
+        for outcome in outcomes.values():
+            if not outcome.succeeded:
+                LOGGER.error("Athena query failed", extra=context(query=outcome.query, detail=outcome.detail))
+        return [outcomes[index] for index in range(len(queries))]
+
+    def _states(self, execution_ids: list[str]) -> list[tuple[str, str, str]]:
+        states: list[tuple[str, str, str]] = []
+        for start in range(0, len(execution_ids), ATHENA_MAX_IDS_PER_BATCH_GET):
+            chunk = execution_ids[start : start + ATHENA_MAX_IDS_PER_BATCH_GET]
+            try:
+                response = self._client.batch_get_query_execution(QueryExecutionIds=chunk)
+            except (ClientError, BotoCoreError) as err:
+                LOGGER.warning("Could not read Athena query states", extra=context(error=str(err)))
+                continue
+            for execution in response.get("QueryExecutions", []):
+                status = execution.get("Status", {})
+                states.append(
+                    (
+                        execution["QueryExecutionId"],
+                        status.get("State", ""),
+                        status.get("StateChangeReason", ""),
+                    )
+                )
+        return states
+
+    def _stop(self, execution_id: str) -> None:
+        try:
+            self._client.stop_query_execution(QueryExecutionId=execution_id)
+        except (ClientError, BotoCoreError) as err:
+            LOGGER.warning("Could not stop Athena query", extra=context(id=execution_id, error=str(err)))

@@ -1,0 +1,102 @@
+"""SQS: receiving in batches, deleting in batches (re-sending only failed entries), sending in batches."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from streamalert.constants import SQS_MAX_BATCH, SQS_MAX_VISIBILITY_SECONDS
+from streamalert.logger import context, get_logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+LOGGER = get_logger(__name__)
+
+_MAX_DELETE_RESENDS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    message_id: str
+    receipt_handle: str
+    body: str
+
+
+def messages_from_event(event: Any) -> list[QueueMessage] | None:
+    """The messages of an SQS event-source invocation, or None for any other event (a schedule)."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list) or not records:
+        return None
+    if not all(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records):
+        return None
+    return [QueueMessage(r["messageId"], r.get("receiptHandle", ""), r.get("body", "")) for r in records]
+
+
+class SqsQueue:
+    """One queue, addressed by URL."""
+
+    def __init__(self, client: SQSClient, url: str) -> None:
+        self._client = client
+        self.url = url
+
+    @classmethod
+    def from_name(cls, client: SQSClient, name: str) -> SqsQueue:
+        """The queue of that exact name (one GetQueueUrl call)."""
+        return cls(client, client.get_queue_url(QueueName=name)["QueueUrl"])
+
+    def receive(self, *, wait_seconds: int, visibility_seconds: float) -> list[QueueMessage]:
+        """Up to 10 messages, hidden from other consumers for ``visibility_seconds`` (rounded up)."""
+        visibility = min(SQS_MAX_VISIBILITY_SECONDS, max(1, math.ceil(visibility_seconds)))
+        LOGGER.debug("Polling SQS", extra=context(queue=self.url, wait=wait_seconds, visibility=visibility))
+        response = self._client.receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=SQS_MAX_BATCH,
+            WaitTimeSeconds=wait_seconds,
+            VisibilityTimeout=visibility,
+        )
+        return [
+            QueueMessage(message["MessageId"], message["ReceiptHandle"], message.get("Body", ""))
+            for message in response.get("Messages", [])
+        ]
+
+    def delete(self, messages: Sequence[QueueMessage]) -> list[QueueMessage]:
+        """Delete messages with DeleteMessageBatch, 10 a call; returns the ones that could not be deleted.
+
+        Entries that failed are sent again, only they, a bounded number of times.
+        """
+        unique = list({message.message_id: message for message in messages}.values())
+        failed: list[QueueMessage] = []
+        for start in range(0, len(unique), SQS_MAX_BATCH):
+            failed.extend(self._delete_chunk(unique[start : start + SQS_MAX_BATCH]))
+        return failed
+
+    def _delete_chunk(self, chunk: list[QueueMessage]) -> list[QueueMessage]:
+        pending = chunk
+        for _ in range(1 + _MAX_DELETE_RESENDS):
+            by_id = {message.message_id: message for message in pending}
+            response = self._client.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[
+                    {"Id": message.message_id, "ReceiptHandle": message.receipt_handle} for message in pending
+                ],
+            )
+            failures = response.get("Failed", [])
+            if failures:
+                LOGGER.warning("Some SQS deletes failed", extra=context(failed=failures))
+            pending = [by_id[entry["Id"]] for entry in failures if entry.get("Id") in by_id]
+            if not pending:
+                return []
+        return pending
+
+    def send(self, bodies: Sequence[str]) -> list[str]:
+        """Send message bodies with SendMessageBatch, 10 a call; returns the bodies that were not accepted."""
+        rejected: list[str] = []
+        for start in range(0, len(bodies), SQS_MAX_BATCH):
+            chunk = bodies[start : start + SQS_MAX_BATCH]
+            entries: list[Any] = [{"Id": str(index), "MessageBody": body} for index, body in enumerate(chunk)]
+            response = self._client.send_message_batch(QueueUrl=self.url, Entries=entries)
+            rejected.extend(chunk[int(entry["Id"])] for entry in response.get("Failed", []))
+        return rejected
