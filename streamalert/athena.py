@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from streamalert.constants import ATHENA_MAX_IDS_PER_BATCH_GET, ATHENA_MAX_QUERY_BYTES
+from streamalert.constants import ATHENA_MAX_QUERY_BYTES
 from streamalert.deadline import Deadline
 from streamalert.exceptions import StreamAlertError
 from streamalert.logger import context, get_logger
@@ -150,23 +150,19 @@ class AthenaQueryRunner:
         return [outcomes[index] for index in range(len(queries))]
 
     def _states(self, execution_ids: list[str]) -> list[tuple[str, str, str]]:
+        """(id, state, reason) of each query that could be read (GetQueryExecution: the emulator lacks
+        the batch call, and a run holds a handful of queries)."""
         states: list[tuple[str, str, str]] = []
-        for start in range(0, len(execution_ids), ATHENA_MAX_IDS_PER_BATCH_GET):
-            chunk = execution_ids[start : start + ATHENA_MAX_IDS_PER_BATCH_GET]
+        for execution_id in execution_ids:
             try:
-                response = self._client.batch_get_query_execution(QueryExecutionIds=chunk)
+                execution = self._client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
             except (ClientError, BotoCoreError) as err:
-                LOGGER.warning("Could not read Athena query states", extra=context(error=str(err)))
-                continue
-            for execution in response.get("QueryExecutions", []):
-                status = execution.get("Status", {})
-                states.append(
-                    (
-                        execution["QueryExecutionId"],
-                        status.get("State", ""),
-                        status.get("StateChangeReason", ""),
-                    )
+                LOGGER.warning(
+                    "Could not read an Athena query state", extra=context(id=execution_id, error=str(err))
                 )
+                continue
+            status = execution.get("Status", {})
+            states.append((execution_id, status.get("State", ""), status.get("StateChangeReason", "")))
         return states
 
     def _stop(self, execution_id: str) -> None:

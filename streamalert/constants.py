@@ -18,7 +18,6 @@ SQS_MAX_BATCH = 10
 SQS_MAX_VISIBILITY_SECONDS = 12 * 60 * 60
 GLUE_MAX_PARTITIONS_PER_BATCH = 100
 ATHENA_MAX_QUERY_BYTES = 262_144
-ATHENA_MAX_IDS_PER_BATCH_GET = 50
 
 # Keys that S3 writes for console-made "folders": nothing to register
 S3_FOLDER_SUFFIX = "_$folder$"

@@ -28,6 +28,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the call (so that redirections apply)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def get_logger(name: str) -> logging.Logger:
     """A logger under the project's root logger, which writes JSON lines once configured."""
     return logging.getLogger(name if name.startswith(_ROOT_NAME) else f"{_ROOT_NAME}.{name}")
@@ -42,7 +50,7 @@ def configure(level: str = "info") -> None:
     root = logging.getLogger(_ROOT_NAME)
     root.setLevel(level.upper())
     if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     root.propagate = False

@@ -1,0 +1,174 @@
+"""The refresh under pressure: little time, a full queue, failing AWS calls. Nothing is lost."""
+
+from __future__ import annotations
+
+import json
+
+from apps.athena_refresh.refresher import RefreshSettings
+from streamalert.constants import ATHENA_MAX_QUERY_BYTES
+from streamalert.deadline import Deadline
+from streamalert.sqs import QueueMessage
+from tests.helpers import FakeContext, FaultyClient, s3_body
+
+
+def run(refresher, remaining_ms: float = 60_000, tick_ms: float = 0):
+    return refresher.run_scheduled(Deadline.from_context(FakeContext(remaining_ms, tick_ms)))
+
+
+def alerts(count: int, hour: int = 5) -> list[str]:
+    return [s3_body(("acme.streamalerts", f"alerts/dt=2024-01-01-{hour:02d}/{n}.json")) for n in range(count)]
+
+
+def test_too_little_time_left_returns_normally_and_touches_nothing(deployment, make_refresher):
+    deployment.send(*alerts(3))
+
+    summary = run(make_refresher(), remaining_ms=4_000)  # under the 5 s safety margin
+
+    assert summary["messages_received"] == 0
+    assert deployment.calls["ReceiveMessage"] == 0
+    assert deployment.messages_left() == 3
+
+
+def test_receiving_stops_when_its_share_of_the_time_is_spent(deployment, make_refresher):
+    deployment.send(*alerts(50))
+
+    # 60 s budget, each clock read costs 4 s: receiving must stop well before the end of the run
+    context = FakeContext(60_000, tick_ms=4_000)
+    summary = make_refresher().run_scheduled(Deadline.from_context(context))
+
+    assert 0 < summary["messages_received"] < 50
+    assert summary["messages_deleted"] == summary["messages_received"]
+    assert deployment.messages_left() == 50 - summary["messages_received"]
+    assert context.remaining_ms > 0, "the run ended before the function's timeout"
+
+
+def test_receive_visibility_covers_the_rest_of_the_run(deployment, make_refresher):
+    deployment.send(*alerts(1))
+    seen: list[int] = []
+
+    def receive(real, **kwargs):
+        seen.append(kwargs["VisibilityTimeout"])
+        return real(**kwargs)
+
+    run(make_refresher(sqs=FaultyClient(deployment.sqs, receive_message=receive)), remaining_ms=300_000)
+
+    assert seen
+    assert seen[0] >= 300
+
+
+def test_message_cap_stops_the_drain(deployment, make_refresher):
+    deployment.send(*alerts(40))
+
+    summary = run(make_refresher(settings=RefreshSettings(receive_wait_seconds=0, max_messages=25)))
+
+    assert summary["messages_received"] == 30  # whole batches of 10 until the cap is passed
+    assert deployment.messages_left() == 10
+
+
+def test_failed_athena_query_keeps_its_messages_and_not_the_others(deployment, make_refresher):
+    def failed(real, **kwargs):
+        response = real(**kwargs)
+        response["QueryExecution"]["Status"] = {"State": "FAILED", "StateChangeReason": "boom"}
+        return response
+
+    athena = FaultyClient(deployment.athena, get_query_execution=failed)
+    deployment.send(
+        s3_body(("acme-data", "vpcflow/dt=2024-02-01-02/v.gz")),
+        s3_body(("acme.streamalerts", "alerts/dt=2024-01-01-05/a.json")),
+    )
+
+    summary = run(make_refresher(athena=athena))
+
+    assert summary["messages_kept"] == 1
+    assert summary["partitions_added"] == {"alerts": 1}
+    assert deployment.messages_left() == 1
+
+
+def test_query_still_running_at_the_deadline_is_stopped_and_kept(deployment, make_refresher):
+    def running(real, **kwargs):
+        response = real(**kwargs)
+        response["QueryExecution"]["Status"] = {"State": "RUNNING"}
+        return response
+
+    athena = FaultyClient(deployment.athena, get_query_execution=running)
+    deployment.send(s3_body(("acme-legacy", "x/dt=2024-01-01-01/f.json")))
+
+    summary = run(make_refresher(athena=athena), remaining_ms=30_000, tick_ms=500)
+
+    assert deployment.calls["StopQueryExecution"] == 1
+    assert summary["messages_kept"] == 1
+    assert summary["tables_repaired"] == []
+
+
+def test_glue_error_entry_keeps_only_the_messages_of_that_partition(deployment, make_refresher):
+    def refuse_hour_six(real, **kwargs):
+        refused = [p for p in kwargs["PartitionInputList"] if p["Values"] == ["2024-01-01-06"]]
+        kwargs["PartitionInputList"] = [p for p in kwargs["PartitionInputList"] if p not in refused]
+        response = real(**kwargs) if kwargs["PartitionInputList"] else {"Errors": []}
+        response.setdefault("Errors", []).extend(
+            {"PartitionValues": p["Values"], "ErrorDetail": {"ErrorCode": "InternalServiceException"}}
+            for p in refused
+        )
+        return response
+
+    glue = FaultyClient(deployment.glue, batch_create_partition=refuse_hour_six)
+    deployment.send(*alerts(2, hour=5), *alerts(1, hour=6))
+
+    summary = run(make_refresher(glue=glue))
+
+    assert summary["messages_deleted"] == 2
+    assert summary["messages_kept"] == 1
+    assert list(deployment.partitions("alerts")) == [("2024-01-01-05",)]
+
+
+def test_partial_delete_failure_resends_only_the_failed_entry(deployment, make_refresher):
+    attempts: list[list[str]] = []
+
+    def flaky_delete(real, **kwargs):
+        attempts.append([entry["Id"] for entry in kwargs["Entries"]])
+        if len(attempts) == 1:
+            first, *rest = kwargs["Entries"]
+            response = real(QueueUrl=kwargs["QueueUrl"], Entries=rest)
+            response["Failed"] = [{"Id": first["Id"], "SenderFault": False, "Code": "InternalError"}]
+            return response
+        return real(**kwargs)
+
+    deployment.send(*alerts(3))
+
+    summary = run(make_refresher(sqs=FaultyClient(deployment.sqs, delete_message_batch=flaky_delete)))
+
+    assert len(attempts) == 2
+    assert len(attempts[0]) == 3
+    assert attempts[1] == attempts[0][:1]
+    assert summary["messages_deleted"] == 3
+    assert deployment.messages_left() == 0
+
+
+def test_statements_are_split_under_athena_query_limit(deployment, make_refresher):
+    # One event-source message announcing 4,000 hive partitions of one table
+    records = [("acme-data", f"vpcflow/dt=2024-01-01-00/part={n:05d}/f.gz") for n in range(4000)]
+    deployment.glue.update_table(
+        DatabaseName="streamalert",
+        TableInput={
+            "Name": "vpcflow",
+            "PartitionKeys": [{"Name": "dt", "Type": "string"}, {"Name": "part", "Type": "string"}],
+            "StorageDescriptor": {"Columns": [], "Location": "s3://acme-data/vpcflow/"},
+        },
+    )
+    message = QueueMessage("m-1", "r-1", s3_body(*records))
+
+    result = make_refresher().run_event_source([message], Deadline.from_context(FakeContext()))
+
+    queries = deployment.queries()
+    assert result == {"batchItemFailures": []}
+    assert len(queries) > 1
+    assert all(len(query.encode()) <= ATHENA_MAX_QUERY_BYTES for query in queries)
+    assert sum(query.count("\nPARTITION (") for query in queries) == 4000
+
+
+def test_summary_is_json_serialisable(deployment, make_refresher):
+    deployment.send(*alerts(2), s3_body(("acme-legacy", "x/y.json")))
+
+    summary = run(make_refresher())
+
+    assert json.loads(json.dumps(summary)) == summary

@@ -1,0 +1,102 @@
+"""Test building blocks: S3 notification bodies, fake Lambda contexts, AWS call counting, fault injection."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote_plus
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+
+
+def s3_record(
+    bucket: str, key: str, event_name: str = "ObjectCreated:Put", *, encode: bool = True
+) -> dict[str, Any]:
+    """One record as S3 writes it: the key URL-encoded (spaces as '+')."""
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": REGION,
+        "eventName": event_name,
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+            "object": {"key": quote_plus(key, safe="/") if encode else key, "size": 10},
+        },
+    }
+
+
+def s3_body(*objects: tuple[str, str]) -> str:
+    """A message body announcing the (bucket, key) objects."""
+    return json.dumps({"Records": [s3_record(bucket, key) for bucket, key in objects]})
+
+
+def sns_wrapped(body: str) -> str:
+    """The body as SQS receives it from an S3 -> SNS -> SQS fan-out (raw delivery off)."""
+    return json.dumps(
+        {"Type": "Notification", "MessageId": "m-1", "TopicArn": "arn:aws:sns:::t", "Message": body}
+    )
+
+
+S3_TEST_EVENT = json.dumps(
+    {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2024-01-01T00:00:00Z", "Bucket": "b"}
+)
+
+
+class FakeContext:
+    """A Lambda context whose remaining time goes down by ``tick_ms`` on every read."""
+
+    def __init__(self, remaining_ms: float = 60_000, tick_ms: float = 0) -> None:
+        self.remaining_ms = remaining_ms
+        self.tick_ms = tick_ms
+        self.function_name = "test"
+        self.aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.remaining_ms = max(0.0, self.remaining_ms - self.tick_ms)
+        return int(self.remaining_ms)
+
+
+class CallCounter:
+    """Counts the AWS API calls a boto3 client makes, by operation name (a botocore event hook)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.sequence: list[str] = []
+
+    def attach(self, *clients: Any) -> CallCounter:
+        for client in clients:
+            client.meta.events.register("before-call.*.*", self._count)
+        return self
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+        self.sequence.append(model.name)
+
+    def __getitem__(self, operation: str) -> int:
+        return self.calls[operation]
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.sequence.clear()
+
+
+class FaultyClient:
+    """A real client with some operations replaced: ``FaultyClient(sqs, delete_message_batch=fn)``.
+
+    Each replacement receives the real client's method first, so it can call through or not.
+    """
+
+    def __init__(self, client: Any, **overrides: Callable[..., Any]) -> None:
+        self._client = client
+        self._overrides = overrides
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._overrides:
+            real = getattr(self._client, name)
+            override = self._overrides[name]
+            return lambda **kwargs: override(real, **kwargs)
+        return getattr(self._client, name)
