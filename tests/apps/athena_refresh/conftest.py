@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,7 +147,7 @@ def deployment(moto: None) -> Deployment:
 
 
 @pytest.fixture
-def make_refresher(deployment: Deployment) -> Iterator[Callable[..., PartitionRefresher]]:
+def make_refresher(deployment: Deployment) -> Callable[..., PartitionRefresher]:
     """Builds a refresher on the deployment's (counted) clients; keyword arguments override its parts."""
 
     def build(config: Config | None = None, **overrides: Any) -> PartitionRefresher:
@@ -169,4 +169,4 @@ def make_refresher(deployment: Deployment) -> Iterator[Callable[..., PartitionRe
         parts.update(overrides)
         return PartitionRefresher(**parts)
 
-    yield build
+    return build

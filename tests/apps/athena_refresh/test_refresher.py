@@ -9,7 +9,7 @@ import pytest
 from streamalert import logger
 from streamalert.deadline import Deadline
 from streamalert.glue import DatabaseNotFoundError
-from tests.apps.athena_refresh.conftest import DATABASE, make_config
+from tests.apps.athena_refresh.conftest import DATABASE
 from tests.helpers import S3_TEST_EVENT, FakeContext, s3_body, sns_wrapped
 
 CATALOG_WRITES = {"BatchCreatePartition", "StartQueryExecution"}
@@ -240,7 +240,7 @@ def test_missing_database_raises_before_receiving_anything(deployment, make_refr
     deployment.send(s3_body(("acme.streamalerts", "alerts/dt=2024-01-01-05/a.json")))
     deployment.calls.reset()
 
-    with pytest.raises(DatabaseNotFoundError, match="'streamalert'.*CREATE DATABASE streamalert"):
+    with pytest.raises(DatabaseNotFoundError, match=r"'streamalert'.*CREATE DATABASE streamalert"):
         run(make_refresher())
 
     assert deployment.calls["ReceiveMessage"] == 0
