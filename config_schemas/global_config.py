@@ -1,0 +1,49 @@
+"""The schema of ``conf/global.json``: the AWS account the deployment lives in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import post_load
+
+from config_schemas.fields import StrictNested, StrictSchema, StrictString
+from config_schemas.models import Account, GlobalConfig
+
+ACCOUNT_ID_PATTERN = r"[0-9]{12}"
+PREFIX_PATTERN = r"[a-z][a-z0-9-]{0,19}"
+# us-east-1, ap-southeast-2, us-gov-west-1, cn-north-1, us-isob-east-1
+REGION_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[1-9][0-9]?"
+
+
+class AccountSchema(StrictSchema):
+    """``account``: the account id, the prefix every resource name starts with, and the region."""
+
+    aws_account_id = StrictString(
+        'must be a string of exactly 12 digits, such as "123456789012"',
+        pattern=ACCOUNT_ID_PATTERN,
+        required=True,
+    )
+    prefix = StrictString(
+        "must be 1 to 20 lowercase letters, digits and hyphens, starting with a letter",
+        pattern=PREFIX_PATTERN,
+        required=True,
+    )
+    region = StrictString(
+        'must be an AWS region name such as "us-east-1" or "us-gov-west-1"',
+        pattern=REGION_PATTERN,
+        required=True,
+    )
+
+    @post_load
+    def make_account(self, data: dict[str, Any], **kwargs: Any) -> Account:
+        return Account(**data)
+
+
+class GlobalConfigSchema(StrictSchema):
+    """``global.json``: only ``account`` for now; unknown top-level keys are errors."""
+
+    account = StrictNested(AccountSchema, required=True)
+
+    @post_load
+    def make_global_config(self, data: dict[str, Any], **kwargs: Any) -> GlobalConfig:
+        return GlobalConfig(account=data["account"])

@@ -1,0 +1,106 @@
+"""The schema of ``conf/lambda.json``: one optional block per function."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import ValidationError, post_load, validates_schema
+
+from config_schemas.fields import (
+    SourceTableMap,
+    StrictBoolean,
+    StrictInteger,
+    StrictNested,
+    StrictSchema,
+    StrictString,
+    bucket_template_problem,
+    describe,
+    identifier_problem,
+)
+from config_schemas.models import AthenaRefreshConfig, LambdaConfig, RefreshType, TableRoute
+from config_schemas.schedule import schedule_problem
+from streamalert.constants import DEFAULT_DATABASE, DEFAULT_REFRESH_INTERVAL, DEFAULT_RESULTS_BUCKET
+
+ATHENA_BLOCK = "athena_partition_refresh_config"
+REFRESH_TYPE_KEY = "refresh_type"
+LOG_LEVELS = ("info", "debug")
+_SCHEDULE_EXPECTATION = "must be a schedule expression, rate(N minutes|hours|days) or cron(...)"
+
+
+def _log_level_problem(level: str) -> str | None:
+    if level in LOG_LEVELS:
+        return None
+    return f'must be "info" or "debug", got {describe(level)}'
+
+
+def _database_problem(name: str) -> str | None:
+    return identifier_problem(name, "database")
+
+
+def _schedule_problem(expression: str) -> str | None:
+    problem = schedule_problem(expression)
+    if problem is None:
+        return None
+    return f"{_SCHEDULE_EXPECTATION}, got {describe(expression)}: {problem}"
+
+
+class RefreshTypeSchema(StrictSchema):
+    """``refresh_type``: for each way of refreshing, which sources feed which table; loads as routes."""
+
+    repair_hive_table = SourceTableMap(RefreshType.REPAIR_HIVE_TABLE, load_default=tuple)
+    add_hive_partition = SourceTableMap(RefreshType.ADD_HIVE_PARTITION, load_default=tuple)
+    add_glue_partition = SourceTableMap(RefreshType.ADD_GLUE_PARTITION, load_default=tuple)
+
+    @post_load
+    def make_routes(self, data: dict[str, Any], **kwargs: Any) -> tuple[TableRoute, ...]:
+        return tuple(route for refresh_type in RefreshType for route in data[refresh_type.value])
+
+
+class AthenaRefreshConfigSchema(StrictSchema):
+    """``athena_partition_refresh_config``: every key optional with a documented default, except that
+    ``refresh_type`` must map at least one source. ``<prefix>`` is substituted by ``ConfigSchema``."""
+
+    enabled = StrictBoolean(load_default=True)
+    log_level = StrictString('must be "info" or "debug"', check=_log_level_problem, load_default="info")
+    memory = StrictInteger(128, 10240, load_default=128)
+    timeout = StrictInteger(1, 900, load_default=60)
+    refresh_interval = StrictString(
+        _SCHEDULE_EXPECTATION,
+        check=_schedule_problem,
+        load_default=DEFAULT_REFRESH_INTERVAL,
+    )
+    routes = StrictNested(RefreshTypeSchema, data_key=REFRESH_TYPE_KEY, load_default=tuple)
+    database_name = StrictString(
+        "must be a database name", check=_database_problem, load_default=DEFAULT_DATABASE
+    )
+    results_bucket = StrictString(
+        "must be an S3 bucket name", check=bucket_template_problem, load_default=DEFAULT_RESULTS_BUCKET
+    )
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def check_some_source(self, data: dict[str, Any], original_data: Any, **kwargs: Any) -> None:
+        """Count the sources in the raw block, so that a mapped but invalid source does not count as none."""
+        refresh_type = original_data.get(REFRESH_TYPE_KEY, {}) if isinstance(original_data, Mapping) else None
+        if not isinstance(refresh_type, Mapping):
+            return
+        maps = [refresh_type.get(kind.value, {}) for kind in RefreshType]
+        if all(isinstance(sources, Mapping) and not sources for sources in maps):
+            kinds = ", ".join(kind.value for kind in RefreshType)
+            raise ValidationError(f"must map at least one source to a table (in {kinds})", "routes")
+
+    @post_load
+    def make_athena_refresh_config(self, data: dict[str, Any], **kwargs: Any) -> AthenaRefreshConfig:
+        return AthenaRefreshConfig(**data)
+
+
+class LambdaConfigSchema(StrictSchema):
+    """``lambda.json``: each function's block is optional; an unknown block is an error."""
+
+    athena_partition_refresh = StrictNested(
+        AthenaRefreshConfigSchema, data_key=ATHENA_BLOCK, load_default=None, allow_none=False
+    )
+
+    @post_load
+    def make_lambda_config(self, data: dict[str, Any], **kwargs: Any) -> LambdaConfig:
+        return LambdaConfig(**data)

@@ -1,0 +1,123 @@
+"""Load and validate ``global.json`` and ``lambda.json`` from an explicit directory (never the cwd)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from marshmallow import ValidationError
+
+from config_schemas.config import CONFIG_FILES, ConfigSchema
+from config_schemas.errors import ErrorLine, ErrorPath, flatten_errors, sort_errors
+from config_schemas.models import Config
+from streamalert.constants import ENV_CONFIG_DIR
+from streamalert.exceptions import StreamAlertError
+
+
+class ConfigError(StreamAlertError):
+    """The configuration cannot be used; ``str()`` is one line per problem."""
+
+
+class ConfigFileError(ConfigError):
+    """A config directory or file is missing or unreadable, or a file is not JSON."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class ConfigValidationError(ConfigError):
+    """The files are JSON but break the schema; ``errors`` holds every problem, sorted by file and path."""
+
+    def __init__(self, errors: Sequence[ErrorLine]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("\n".join(self.lines))
+
+    @property
+    def lines(self) -> list[str]:
+        """Each error as ``<file>: <path>: <message>``."""
+        return [str(error) for error in self.errors]
+
+
+class _JSONObject(dict[str, Any]):
+    """A parsed JSON object that remembers the keys it held more than once (JSON keeps only the last)."""
+
+    duplicate_keys: tuple[str, ...] = ()
+
+
+def config_dir_from_env(default: Path) -> Path:
+    """The directory named by the ``STREAMALERT_CONFIG_DIR`` environment variable, else ``default``."""
+    value = os.environ.get(ENV_CONFIG_DIR, "")
+    return Path(value) if value else default
+
+
+def load_config(config_dir: Path) -> Config:
+    """Read, validate and return the config in ``config_dir``.
+
+    Raises ConfigFileError for unreadable input and ConfigValidationError listing every problem at once.
+    """
+    if not config_dir.is_dir():
+        reason = "is not a directory" if config_dir.exists() else "not found"
+        raise ConfigFileError([f"config directory {reason}: {config_dir}"])
+    documents: dict[str, Any] = {}
+    problems: list[str] = []
+    for name in CONFIG_FILES:
+        try:
+            documents[name] = _read_json(config_dir / name)
+        except ConfigFileError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise ConfigFileError(problems)
+    errors = [
+        ErrorLine(name, path, "key appears more than once in this object (JSON keeps only the last)")
+        for name, document in documents.items()
+        for path in _duplicate_key_paths(document, ())
+    ]
+    try:
+        config: Config = ConfigSchema().load(documents)
+    except ValidationError as err:
+        errors.extend(flatten_errors(err.messages_dict))
+    if errors:
+        raise ConfigValidationError(sort_errors(errors))
+    return config
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise ConfigFileError([f"{path.name}: file not found: {path}"]) from err
+    except UnicodeDecodeError as err:
+        raise ConfigFileError([f"{path.name}: not UTF-8 text at byte {err.start}: {path}"]) from err
+    except OSError as err:
+        raise ConfigFileError([f"{path.name}: cannot read {path}: {err.strerror or err}"]) from err
+    try:
+        return json.loads(text, object_pairs_hook=_json_object)
+    except json.JSONDecodeError as err:
+        raise ConfigFileError(
+            [f"{path.name}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"]
+        ) from err
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = _JSONObject(pairs)
+    if len(document) < len(pairs):
+        counts = Counter(key for key, _value in pairs)
+        document.duplicate_keys = tuple(key for key, count in counts.items() if count > 1)
+    return document
+
+
+def _duplicate_key_paths(value: Any, path: ErrorPath) -> Iterator[ErrorPath]:
+    if isinstance(value, _JSONObject):
+        for key in value.duplicate_keys:
+            yield (*path, key)
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _duplicate_key_paths(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _duplicate_key_paths(child, (*path, index))

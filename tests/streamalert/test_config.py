@@ -1,0 +1,201 @@
+"""load_config: reading conf/ from an explicit directory, unreadable input, and every error at once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config_schemas.models import RefreshType, Source, TableRoute
+from streamalert.config import (
+    ConfigError,
+    ConfigFileError,
+    ConfigValidationError,
+    config_dir_from_env,
+    load_config,
+)
+from streamalert.constants import ENV_CONFIG_DIR
+from streamalert.exceptions import StreamAlertError
+
+REPO_CONF = Path(__file__).parents[2] / "conf"
+VALID_DIR = Path(__file__).parents[1] / "fixtures" / "config" / "valid"
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """A copy of the valid fixture config that a test may change."""
+    directory = tmp_path / "conf"
+    shutil.copytree(VALID_DIR, directory)
+    return directory
+
+
+def write_json(path: Path, document: Any) -> None:
+    path.write_text(json.dumps(document, indent=2))
+
+
+def test_the_example_conf_validates() -> None:
+    config = load_config(REPO_CONF)
+
+    assert config.account.aws_account_id == "123456789012"
+    assert config.account.prefix == "acme"
+    assert config.account.region == "us-east-1"
+    athena = config.athena_refresh
+    assert athena is not None
+    assert athena.routes == (
+        TableRoute(Source("acme-firehose-data", "cloudtrail"), "cloudtrail", RefreshType.ADD_HIVE_PARTITION),
+        TableRoute(Source("acme.streamalerts"), "alerts", RefreshType.ADD_GLUE_PARTITION),
+    )
+    assert athena.results_bucket == "acme-streamalert-athena-results"
+
+
+def test_the_config_is_frozen(config_dir: Path) -> None:
+    config = load_config(config_dir)
+
+    with pytest.raises(AttributeError):
+        config.account.prefix = "other"  # type: ignore[misc]
+
+
+def test_the_directory_is_explicit_never_the_cwd(
+    config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "conf").mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+
+    assert load_config(config_dir).account.prefix == "acme"
+
+
+def test_a_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigFileError, match=r"config directory not found: .*nowhere"):
+        load_config(tmp_path / "nowhere")
+
+
+def test_a_file_given_as_the_directory(config_dir: Path) -> None:
+    with pytest.raises(ConfigFileError, match=r"config directory is not a directory: .*global\.json"):
+        load_config(config_dir / "global.json")
+
+
+@pytest.mark.parametrize("name", ["global.json", "lambda.json"])
+def test_a_missing_file(config_dir: Path, name: str) -> None:
+    (config_dir / name).unlink()
+
+    with pytest.raises(ConfigFileError, match=rf"^{name}: file not found: .*{name}$"):
+        load_config(config_dir)
+
+
+def test_both_missing_files_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigFileError) as caught:
+        load_config(tmp_path)
+
+    assert [problem.split(":")[0] for problem in caught.value.problems] == ["global.json", "lambda.json"]
+
+
+def test_bad_json_gives_line_and_column(config_dir: Path) -> None:
+    (config_dir / "lambda.json").write_text(
+        '{\n  "athena_partition_refresh_config": {\n    "enabled": true\n    "x": 1\n'
+    )
+
+    with pytest.raises(
+        ConfigFileError, match=r"^lambda.json: invalid JSON at line 4, column 5: Expecting ',' delimiter$"
+    ):
+        load_config(config_dir)
+
+
+def test_an_empty_file_is_bad_json(config_dir: Path) -> None:
+    (config_dir / "global.json").write_text("")
+
+    with pytest.raises(
+        ConfigFileError, match=r"global\.json: invalid JSON at line 1, column 1: Expecting value"
+    ):
+        load_config(config_dir)
+
+
+def test_a_file_that_is_not_utf8(config_dir: Path) -> None:
+    (config_dir / "global.json").write_bytes(b'{"account": "\xff"}')
+
+    with pytest.raises(ConfigFileError, match=r"global\.json: not UTF-8 text at byte 13"):
+        load_config(config_dir)
+
+
+def test_a_directory_in_place_of_a_file(config_dir: Path) -> None:
+    (config_dir / "lambda.json").unlink()
+    (config_dir / "lambda.json").mkdir()
+
+    with pytest.raises(ConfigFileError, match=r"lambda\.json: cannot read .*lambda\.json"):
+        load_config(config_dir)
+
+
+def test_a_top_level_array_is_a_validation_error(config_dir: Path) -> None:
+    write_json(config_dir / "lambda.json", [])
+
+    with pytest.raises(ConfigValidationError) as caught:
+        load_config(config_dir)
+
+    assert caught.value.lines == ["lambda.json: must be a JSON object, got [] (an array)"]
+
+
+def test_duplicate_json_keys_are_errors(config_dir: Path) -> None:
+    (config_dir / "lambda.json").write_text(
+        '{"athena_partition_refresh_config": {"refresh_type": {"add_hive_partition": '
+        '{"acme.data": "a", "acme.data": "b"}}, "memory": 256, "memory": 512}}'
+    )
+
+    with pytest.raises(ConfigValidationError) as caught:
+        load_config(config_dir)
+
+    assert caught.value.lines == [
+        "lambda.json: athena_partition_refresh_config.memory: "
+        "key appears more than once in this object (JSON keeps only the last)",
+        'lambda.json: athena_partition_refresh_config.refresh_type.add_hive_partition["acme.data"]: '
+        "key appears more than once in this object (JSON keeps only the last)",
+    ]
+
+
+def test_every_error_of_both_files_is_reported_sorted(config_dir: Path) -> None:
+    write_json(
+        config_dir / "global.json", {"account": {"aws_account_id": "1", "prefix": "acme", "region": "x"}}
+    )
+    write_json(
+        config_dir / "lambda.json",
+        {
+            "athena_partition_refresh_config": {
+                "timeout": 0,
+                "memory": "256",
+                "refresh_type": {"add_hive_partition": {"acme.data": "t", "acme.data/x": "u"}},
+            }
+        },
+    )
+
+    with pytest.raises(ConfigValidationError) as caught:
+        load_config(config_dir)
+
+    assert [line.split(": ")[:2] for line in caught.value.lines] == [
+        ["global.json", "account.aws_account_id"],
+        ["global.json", "account.region"],
+        ["lambda.json", "athena_partition_refresh_config.memory"],
+        ["lambda.json", 'athena_partition_refresh_config.refresh_type.add_hive_partition["acme.data/x"]'],
+        ["lambda.json", "athena_partition_refresh_config.timeout"],
+    ]
+    assert str(caught.value) == "\n".join(caught.value.lines)
+
+
+def test_config_errors_share_the_project_base() -> None:
+    assert issubclass(ConfigFileError, ConfigError)
+    assert issubclass(ConfigValidationError, ConfigError)
+    assert issubclass(ConfigError, StreamAlertError)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("/etc/streamalert", Path("/etc/streamalert")), ("", None)])
+def test_config_dir_from_env(monkeypatch: pytest.MonkeyPatch, value: str, expected: Path | None) -> None:
+    monkeypatch.setenv(ENV_CONFIG_DIR, value)
+
+    assert config_dir_from_env(Path("default")) == (expected or Path("default"))
+
+
+def test_config_dir_from_env_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_CONFIG_DIR, raising=False)
+
+    assert config_dir_from_env(Path("/var/task/conf")) == Path("/var/task/conf")
