@@ -27,7 +27,10 @@ class Source:
     prefix: str = ""
 
     def matches(self, key: str) -> bool:
-        """True when the key lies under this source, by whole segments: ``a/b`` takes ``a/b/x``, not ``a/bc``."""
+        """True when the key lies under this source, by whole segments.
+
+        ``a/b`` takes ``a/b/x``, not ``a/bc``.
+        """
         if not self.prefix:
             return True
         return key.startswith(self.prefix) and key[len(self.prefix) : len(self.prefix) + 1] == "/"
