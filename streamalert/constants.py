@@ -4,6 +4,8 @@ from __future__ import annotations
 
 # Environment variables
 ENV_CONFIG_DIR = "STREAMALERT_CONFIG_DIR"
+# Long-poll wait of each SQS receive of the refresh function, 0 to 2 seconds (default 1)
+ENV_RECEIVE_WAIT_SECONDS = "STREAMALERT_RECEIVE_WAIT_SECONDS"
 
 # The placeholder that config values may hold, replaced by account.prefix
 PREFIX_PLACEHOLDER = "<prefix>"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
-from apps.athena_refresh.refresher import PartitionRefresher, disabled_response
+from apps.athena_refresh.refresher import PartitionRefresher, RefreshSettings, disabled_response
 from config_schemas.models import Config
 from streamalert import logger
 from streamalert.config import config_dir_from_env, load_config
@@ -25,7 +26,7 @@ def warm_config() -> Config:
 @functools.cache
 def warm_refresher() -> PartitionRefresher:
     """The refresher and its clients, built once per warm container."""
-    return PartitionRefresher.from_config(warm_config())
+    return PartitionRefresher.from_config(warm_config(), RefreshSettings.from_env(os.environ))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,13 +14,18 @@ from apps.athena_refresh.routing import SourceRouter
 from config_schemas.models import Config
 from streamalert import aws
 from streamalert.athena import AthenaQueryRunner
-from streamalert.constants import athena_queue_name
+from streamalert.constants import ENV_RECEIVE_WAIT_SECONDS, athena_queue_name
 from streamalert.deadline import Deadline
+from streamalert.exceptions import StreamAlertError
 from streamalert.glue import DatabaseNotFoundError, GlueCatalog, TableInfo
 from streamalert.logger import context, get_logger
 from streamalert.sqs import QueueMessage, SqsQueue
 
 LOGGER = get_logger(__name__)
+
+
+class SettingsError(StreamAlertError):
+    """A run setting out of its range."""
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,21 @@ class RefreshSettings:
 
     def __post_init__(self) -> None:
         if not 0 <= self.receive_wait_seconds <= 2:
-            raise ValueError("receive_wait_seconds must be 0, 1 or 2")
+            raise SettingsError(
+                f"the receive wait must be 0, 1 or 2 seconds, got {self.receive_wait_seconds}"
+            )
         if self.max_messages < 1:
-            raise ValueError("max_messages must be positive")
+            raise SettingsError(f"the message cap must be positive, got {self.max_messages}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> RefreshSettings:
+        """Settings with the receive wait of ``STREAMALERT_RECEIVE_WAIT_SECONDS`` when it is set."""
+        value = environ.get(ENV_RECEIVE_WAIT_SECONDS, "").strip()
+        if not value:
+            return cls()
+        if not value.isdigit():
+            raise SettingsError(f"{ENV_RECEIVE_WAIT_SECONDS} must be 0, 1 or 2, got {value!r}")
+        return cls(receive_wait_seconds=int(value))
 
 
 class PartitionRefresher:
