@@ -39,3 +39,11 @@ def alerts_bucket_name(prefix: str) -> str:
 
 def alerts_queue_name(prefix: str) -> str:
     return f"{prefix}_streamalert_alerts"
+
+
+def athena_dead_letter_queue_name(prefix: str) -> str:
+    return f"{athena_queue_name(prefix)}_dlq"
+
+
+# CloudWatch metrics the refresh function writes in its logs (embedded metric format)
+ATHENA_METRICS_NAMESPACE = "StreamAlert/AthenaPartitionRefresh"

@@ -38,7 +38,8 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def get_logger(name: str) -> logging.Logger:
     """A logger under the project's root logger, which writes JSON lines once configured."""
-    return logging.getLogger(name if name.startswith(_ROOT_NAME) else f"{_ROOT_NAME}.{name}")
+    inside = name == _ROOT_NAME or name.startswith(f"{_ROOT_NAME}.")
+    return logging.getLogger(name if inside else f"{_ROOT_NAME}.{name}")
 
 
 def configure(level: str = "info") -> None:

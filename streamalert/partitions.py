@@ -8,6 +8,7 @@ The partition's location is its folder: the key's path through its last partitio
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -54,7 +55,7 @@ def partition_from_key(bucket: str, key: str) -> Partition:
     hive = [index for index, folder in enumerate(folders) if "=" in folder]
     if hive:
         columns, values, depth = _hive_partition(folders, hive)
-    elif len(folders) >= 4 and all(p.match(f) for p, f in zip(_FIREHOSE_PARTS, folders[-4:], strict=True)):
+    elif len(folders) >= 4 and _is_firehose_hour(folders[-4:]):
         columns, values, depth = (FIREHOSE_COLUMN,), ("-".join(folders[-4:]),), len(folders)
     else:
         raise PartitionKeyError("key fits no partition layout (name=value/ folders or YYYY/MM/DD/HH/)")
@@ -62,6 +63,17 @@ def partition_from_key(bucket: str, key: str) -> Partition:
     if _UNSAFE_FOLDER.search(folder) or "" in folders[:depth]:
         raise PartitionKeyError("partition folder holds quotes, backslashes, control characters or //")
     return Partition(columns=columns, values=values, location=f"s3://{bucket}/{folder}/")
+
+
+def _is_firehose_hour(folders: list[str]) -> bool:
+    """True for ``YYYY/MM/DD/HH`` folders that name a real hour (no February 30th)."""
+    if not all(part.match(folder) for part, folder in zip(_FIREHOSE_PARTS, folders, strict=True)):
+        return False
+    try:
+        datetime.date(int(folders[0]), int(folders[1]), int(folders[2]))
+    except ValueError:
+        return False
+    return True
 
 
 def _hive_partition(folders: list[str], hive: list[int]) -> tuple[tuple[str, ...], tuple[str, ...], int]:

@@ -32,7 +32,10 @@ def messages_from_event(event: Any) -> list[QueueMessage] | None:
         return None
     if not all(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records):
         return None
-    return [QueueMessage(r["messageId"], r.get("receiptHandle", ""), r.get("body", "")) for r in records]
+    return [
+        QueueMessage(str(r.get("messageId", "")), r.get("receiptHandle", ""), r.get("body", ""))
+        for r in records
+    ]
 
 
 class SqsQueue:
@@ -75,6 +78,7 @@ class SqsQueue:
 
     def _delete_chunk(self, chunk: list[QueueMessage]) -> list[QueueMessage]:
         pending = chunk
+        given_up: list[QueueMessage] = []
         for _ in range(1 + _MAX_DELETE_RESENDS):
             by_id = {message.message_id: message for message in pending}
             response = self._client.delete_message_batch(
@@ -83,13 +87,15 @@ class SqsQueue:
                     {"Id": message.message_id, "ReceiptHandle": message.receipt_handle} for message in pending
                 ],
             )
-            failures = response.get("Failed", [])
+            failures = [entry for entry in response.get("Failed", []) if entry.get("Id") in by_id]
             if failures:
                 LOGGER.warning("Some SQS deletes failed", extra=context(failed=failures))
-            pending = [by_id[entry["Id"]] for entry in failures if entry.get("Id") in by_id]
+            # A sender fault (an expired receipt handle...) fails again whatever is resent
+            given_up += [by_id[entry["Id"]] for entry in failures if entry.get("SenderFault")]
+            pending = [by_id[entry["Id"]] for entry in failures if not entry.get("SenderFault")]
             if not pending:
-                return []
-        return pending
+                break
+        return given_up + pending
 
     def send(self, bodies: Sequence[str]) -> list[str]:
         """Send message bodies with SendMessageBatch, 10 a call; returns the bodies that were not accepted."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from botocore.exceptions import ClientError
+
 from apps.athena_refresh.refresher import RefreshSettings
 from streamalert.constants import ATHENA_MAX_QUERY_BYTES
 from streamalert.deadline import Deadline
@@ -172,3 +174,50 @@ def test_summary_is_json_serialisable(deployment, make_refresher):
     summary = run(make_refresher())
 
     assert json.loads(json.dumps(summary)) == summary
+
+
+def test_run_writes_its_metrics(deployment, make_refresher, capsys):
+    deployment.send(*alerts(2), "not json")
+
+    run(make_refresher())
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert len(lines) == 1
+    metric = lines[0]
+    assert metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "StreamAlert/AthenaPartitionRefresh"
+    assert (metric["MessagesReceived"], metric["MessagesDeleted"], metric["MessagesKept"]) == (3, 2, 1)
+    assert (metric["PartitionsAdded"], metric["Failures"]) == (1, 1)
+
+
+def test_receive_error_mid_drain_commits_what_was_received(deployment, make_refresher):
+    calls = []
+
+    def failing_second_receive(real, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "ReceiveMessage")
+        return real(**kwargs)
+
+    deployment.send(*alerts(15))
+
+    summary = run(make_refresher(sqs=FaultyClient(deployment.sqs, receive_message=failing_second_receive)))
+
+    assert summary["messages_received"] == 10
+    assert summary["messages_deleted"] == 10
+    assert deployment.messages_left() == 5
+
+
+def test_delete_error_keeps_the_messages_for_the_next_run(deployment, make_refresher):
+    def failing_delete(real, **kwargs):
+        raise ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "DeleteMessageBatch"
+        )
+
+    deployment.send(*alerts(2))
+
+    summary = run(make_refresher(sqs=FaultyClient(deployment.sqs, delete_message_batch=failing_delete)))
+
+    assert summary["messages_deleted"] == 0
+    assert summary["messages_kept"] == 2
+    assert summary["partitions_added"] == {"alerts": 1}
+    assert deployment.messages_left() == 2

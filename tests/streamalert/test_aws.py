@@ -1,0 +1,71 @@
+"""The client factory: every client gets the same region, retry mode and timeouts; endpoints come from env."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from streamalert.aws import AwsSettings, athena_client, client, glue_client, s3_client, sqs_client
+
+FACTORIES: dict[str, Callable[[AwsSettings], Any]] = {
+    "sqs": sqs_client,
+    "glue": glue_client,
+    "athena": athena_client,
+    "s3": s3_client,
+}
+
+
+@pytest.mark.parametrize("service", sorted(FACTORIES))
+def test_every_client_uses_standard_retries_region_and_timeouts(service: str) -> None:
+    made = FACTORIES[service](AwsSettings(region="eu-west-1"))
+
+    assert made.meta.service_model.service_name == service
+    assert made.meta.region_name == "eu-west-1"
+    # botocore's ``max_attempts`` counts retries: 8 retries after the first attempt
+    assert made.meta.config.retries == {"mode": "standard", "total_max_attempts": 9}
+    assert made.meta.config.connect_timeout == 5.0
+    assert made.meta.config.read_timeout == 30.0
+
+
+def test_settings_decide_attempts_and_timeouts() -> None:
+    settings = AwsSettings(region="ap-southeast-2", max_attempts=3, connect_timeout=1.5, read_timeout=10.0)
+
+    made = client("sqs", settings)
+
+    assert made.meta.region_name == "ap-southeast-2"
+    assert made.meta.config.retries == {"mode": "standard", "total_max_attempts": 4}
+    assert made.meta.config.connect_timeout == 1.5
+    assert made.meta.config.read_timeout == 10.0
+
+
+def test_region_comes_from_settings_not_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+
+    assert sqs_client(AwsSettings(region="eu-central-1")).meta.region_name == "eu-central-1"
+
+
+def test_default_endpoint_is_the_regional_aws_one() -> None:
+    assert (
+        sqs_client(AwsSettings(region="eu-west-1")).meta.endpoint_url == "https://sqs.eu-west-1.amazonaws.com"
+    )
+
+
+@pytest.mark.parametrize("service", sorted(FACTORIES))
+def test_aws_endpoint_url_points_every_client_at_an_emulator(
+    monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:4566")
+
+    assert FACTORIES[service](AwsSettings(region="us-east-1")).meta.endpoint_url == "http://localhost:4566"
+
+
+def test_service_specific_endpoint_wins_for_that_service_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:4566")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://localhost:9324")
+    settings = AwsSettings(region="us-east-1")
+
+    assert sqs_client(settings).meta.endpoint_url == "http://localhost:9324"
+    assert glue_client(settings).meta.endpoint_url == "http://localhost:4566"
