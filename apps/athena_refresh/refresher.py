@@ -12,9 +12,14 @@ from apps.athena_refresh.committer import CommitResult, PartitionCommitter
 from apps.athena_refresh.plan import Planner, RefreshPlan
 from apps.athena_refresh.routing import SourceRouter
 from config_schemas.models import Config
-from streamalert import aws
+from streamalert import aws, metrics
 from streamalert.athena import AthenaQueryRunner
-from streamalert.constants import ENV_RECEIVE_WAIT_SECONDS, athena_queue_name
+from streamalert.constants import (
+    ATHENA_METRICS_NAMESPACE,
+    ENV_RECEIVE_WAIT_SECONDS,
+    athena_function_name,
+    athena_queue_name,
+)
 from streamalert.deadline import Deadline
 from streamalert.exceptions import StreamAlertError
 from streamalert.glue import DatabaseNotFoundError, GlueCatalog, TableInfo
@@ -65,6 +70,7 @@ class PartitionRefresher:
         self,
         *,
         queue_name: str,
+        function_name: str = "athena_partition_refresh",
         sqs_client: Any,
         catalog: GlueCatalog,
         athena: AthenaQueryRunner,
@@ -72,6 +78,7 @@ class PartitionRefresher:
         settings: RefreshSettings,
     ) -> None:
         self._queue_name = queue_name
+        self._function_name = function_name
         self._sqs_client = sqs_client
         self._queue: SqsQueue | None = None
         self._catalog = catalog
@@ -96,6 +103,7 @@ class PartitionRefresher:
         )
         return cls(
             queue_name=athena_queue_name(config.account.prefix),
+            function_name=athena_function_name(config.account.prefix),
             sqs_client=aws.sqs_client(aws_settings),
             catalog=catalog,
             athena=athena,
@@ -110,12 +118,7 @@ class PartitionRefresher:
         messages = self._drain(queue, deadline)
         plan, result = self._commit(messages, deadline)
         deletable = [p.message for p in plan.messages if p.deletable_alone and p.needs <= result.done]
-        deleted = 0
-        if deletable and deadline.remaining_seconds() > 0:
-            deleted = len(deletable) - len(queue.delete(deletable))
-        summary = _summary(len(messages), deleted, result)
-        LOGGER.info("Refresh finished", extra=context(**summary))
-        return summary
+        return self._finish(len(messages), self._delete(queue, deletable, deadline), plan, result)
 
     def run_event_source(self, messages: Sequence[QueueMessage], deadline: Deadline) -> dict[str, Any]:
         """Process the messages that SQS handed over; report, never delete, those not fully handled."""
@@ -126,9 +129,40 @@ class PartitionRefresher:
             return _failures(messages)
         plan, result = self._commit(list(messages), deadline)
         failed = [p.message for p in plan.messages if not (p.deletable_alone and p.needs <= result.done)]
-        summary = _summary(len(messages), len(messages) - len(failed), result)
-        LOGGER.info("Refresh finished", extra=context(**summary))
+        self._finish(len(messages), len(messages) - len(failed), plan, result)
         return _failures(failed)
+
+    def _finish(self, received: int, handled: int, plan: RefreshPlan, result: CommitResult) -> dict[str, Any]:
+        """Log the run's summary and write its metrics; the summary is what the handler returns."""
+        summary = _summary(received, handled, result)
+        LOGGER.info("Refresh finished", extra=context(**summary))
+        unmet = sum(len(p.needs - result.done) for p in plan.messages)
+        unreadable = sum(1 for p in plan.messages if not p.deletable_alone)
+        metrics.emit(
+            ATHENA_METRICS_NAMESPACE,
+            {"FunctionName": self._function_name},
+            {
+                "MessagesReceived": received,
+                "MessagesDeleted": handled,
+                "MessagesKept": received - handled,
+                "PartitionsAdded": sum(result.partitions_added.values()),
+                "Failures": unmet + unreadable,
+            },
+        )
+        return summary
+
+    @staticmethod
+    def _delete(queue: SqsQueue, messages: list[QueueMessage], deadline: Deadline) -> int:
+        """Delete what was committed; how many went. A message not deleted is only received again."""
+        if not messages or deadline.remaining_seconds() <= 0:
+            return 0
+        try:
+            return len(messages) - len(queue.delete(messages))
+        except (ClientError, BotoCoreError) as err:
+            LOGGER.error(
+                "Deleting messages failed: they will be received again", extra=context(error=str(err))
+            )
+            return 0
 
     def _check_database(self) -> None:
         if not self._database_checked:
@@ -145,10 +179,14 @@ class PartitionRefresher:
         stop_at = settings.safety_margin_seconds + deadline.remaining_seconds() * (1 - settings.receive_share)
         messages: dict[str, QueueMessage] = {}
         while len(messages) < settings.max_messages and deadline.has(stop_at):
-            batch = queue.receive(
-                wait_seconds=settings.receive_wait_seconds,
-                visibility_seconds=deadline.remaining_seconds() + settings.safety_margin_seconds,
-            )
+            try:
+                batch = queue.receive(
+                    wait_seconds=settings.receive_wait_seconds,
+                    visibility_seconds=deadline.remaining_seconds() + settings.safety_margin_seconds,
+                )
+            except (ClientError, BotoCoreError) as err:
+                LOGGER.error("Receiving failed: committing what was received", extra=context(error=str(err)))
+                break
             if not batch:
                 break
             messages.update((message.message_id, message) for message in batch)
