@@ -99,10 +99,39 @@ class SqsQueue:
 
     def send(self, bodies: Sequence[str]) -> list[str]:
         """Send message bodies with SendMessageBatch, 10 a call; returns the bodies that were not accepted."""
-        rejected: list[str] = []
+        return [bodies[index] for index in self._send_indexed(bodies)]
+
+    def _send_indexed(self, bodies: Sequence[str]) -> list[int]:
+        """Send the bodies, 10 a call; the indexes of those not accepted."""
+        rejected: list[int] = []
         for start in range(0, len(bodies), SQS_MAX_BATCH):
             chunk = bodies[start : start + SQS_MAX_BATCH]
             entries: list[Any] = [{"Id": str(index), "MessageBody": body} for index, body in enumerate(chunk)]
             response = self._client.send_message_batch(QueueUrl=self.url, Entries=entries)
-            rejected.extend(chunk[int(entry["Id"])] for entry in response.get("Failed", []))
+            rejected.extend(start + int(entry["Id"]) for entry in response.get("Failed", []))
         return rejected
+
+    def approximate_depth(self) -> int:
+        """Messages waiting plus messages in flight, as SQS approximates them."""
+        attributes = self._client.get_queue_attributes(
+            QueueUrl=self.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
+            attributes.get("ApproximateNumberOfMessagesNotVisible", 0)
+        )
+
+    def move_to(self, target: SqsQueue, limit: int, *, wait_seconds: int = 1) -> tuple[int, int]:
+        """Move up to ``limit`` messages to ``target`` (a dead-letter queue's redrive): each is sent, then
+        deleted here only once the target accepted it. Returns (moved, left behind)."""
+        moved = left = 0
+        while moved + left < limit:
+            batch = self.receive(wait_seconds=wait_seconds, visibility_seconds=60)[: limit - moved - left]
+            if not batch:
+                break
+            rejected = set(target._send_indexed([message.body for message in batch]))
+            accepted = [message for index, message in enumerate(batch) if index not in rejected]
+            not_deleted = self.delete(accepted)
+            moved += len(accepted) - len(not_deleted)
+            left += len(rejected) + len(not_deleted)
+        return moved, left

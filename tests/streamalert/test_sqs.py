@@ -336,3 +336,44 @@ SCHEDULED_EVENT = {
 )
 def test_other_events_give_no_messages(event: Any) -> None:
     assert messages_from_event(event) is None
+
+
+def test_move_to_redrives_every_message_once(sqs: Any, queue: SqsQueue) -> None:
+    target = SqsQueue(sqs, sqs.create_queue(QueueName="target")["QueueUrl"])
+    queue.send([f"body {n}" for n in range(23)])
+
+    moved, left = queue.move_to(target, limit=1000, wait_seconds=0)
+
+    assert (moved, left) == (23, 0)
+    assert queue.approximate_depth() == 0
+    assert target.approximate_depth() == 23
+    bodies = sorted(m.body for m in receive_all(target, 23))
+    assert bodies == sorted(f"body {n}" for n in range(23))
+
+
+def test_move_to_stops_at_the_limit(sqs: Any, queue: SqsQueue) -> None:
+    target = SqsQueue(sqs, sqs.create_queue(QueueName="target")["QueueUrl"])
+    queue.send([f"body {n}" for n in range(15)])
+
+    moved, _ = queue.move_to(target, limit=12, wait_seconds=0)
+
+    assert moved == 12
+    assert target.approximate_depth() == 12
+    assert queue.approximate_depth() == 3
+
+
+def test_move_to_keeps_what_the_target_refused(sqs: Any, queue: SqsQueue) -> None:
+    def refuse_first(real: Callable[..., Any], **kwargs: Any) -> Any:
+        first, *rest = kwargs["Entries"]
+        response = real(**{**kwargs, "Entries": rest})
+        fault = {"Id": first["Id"], "SenderFault": False, "Code": "InternalError", "Message": "x"}
+        return {**response, "Failed": [fault]}
+
+    target_url = sqs.create_queue(QueueName="target")["QueueUrl"]
+    target = SqsQueue(FaultyClient(sqs, send_message_batch=refuse_first), target_url)
+    queue.send(["a", "b", "c"])
+
+    moved, left = queue.move_to(target, limit=3, wait_seconds=0)
+
+    assert (moved, left) == (2, 1)
+    assert queue.approximate_depth() == 1, "the refused message stays in the dead-letter queue"
