@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from moto import mock_aws
 
-from tests.helpers import ACCOUNT_ID, REGION
+from tests.helpers import ACCOUNT_ID, REGION, VALID_CONFIG_DIR
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +28,11 @@ def moto() -> Iterator[None]:
     """AWS state held in memory by moto for the test's duration."""
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """A copy of the valid fixture config that a test may change."""
+    directory = tmp_path / "conf"
+    shutil.copytree(VALID_CONFIG_DIR, directory)
+    return directory

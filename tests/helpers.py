@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
+REPO = Path(__file__).resolve().parents[1]
+VALID_CONFIG_DIR = REPO / "tests" / "fixtures" / "config" / "valid"
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
+
+
+def write_json(path: Path, document: Any) -> None:
+    path.write_text(json.dumps(document, indent=2))
 
 
 def s3_record(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,21 +16,9 @@ from streamalert.config import (
 )
 from streamalert.constants import ENV_CONFIG_DIR
 from streamalert.exceptions import StreamAlertError
+from tests.helpers import write_json
 
 REPO_CONF = Path(__file__).parents[2] / "conf"
-VALID_DIR = Path(__file__).parents[1] / "fixtures" / "config" / "valid"
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    """A copy of the valid fixture config that a test may change."""
-    directory = tmp_path / "conf"
-    shutil.copytree(VALID_DIR, directory)
-    return directory
-
-
-def write_json(path: Path, document: Any) -> None:
-    path.write_text(json.dumps(document, indent=2))
 
 
 def test_the_example_conf_validates() -> None:

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from streamalert.cli import validate_config
 from streamalert.cli.validate_config import main
+from tests.helpers import write_json
 
 REPO = Path(__file__).parents[3]
-VALID_DIR = REPO / "tests" / "fixtures" / "config" / "valid"
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "conf"
-    shutil.copytree(VALID_DIR, directory)
-    return directory
-
-
-def write_json(path: Path, document: Any) -> None:
-    path.write_text(json.dumps(document, indent=2))
 
 
 def test_a_valid_config_exits_0(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
