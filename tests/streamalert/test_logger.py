@@ -21,6 +21,7 @@ def project_logger() -> Iterator[logging.Logger]:
     root = logging.getLogger("streamalert")
     saved = (root.handlers[:], root.level, root.propagate)
     root.handlers.clear()
+    root.propagate = True
     yield root
     root.handlers[:], root.level, root.propagate = saved
 
@@ -128,15 +129,25 @@ def test_unknown_level_is_refused() -> None:
         configure("verbose")
 
 
-def test_project_records_do_not_reach_the_root_logger(
-    project_logger: logging.Logger, caplog: pytest.LogCaptureFixture
-) -> None:
-    configure()
+def test_project_records_do_not_reach_the_root_logger(project_logger: logging.Logger) -> None:
+    class Collect(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.records: list[logging.LogRecord] = []
 
-    get_logger(__name__).warning("only once, as JSON")
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record)
+
+    lambda_root_handler = Collect()
+    logging.getLogger().addHandler(lambda_root_handler)
+    try:
+        configure()
+        get_logger(__name__).warning("only once, as JSON")
+    finally:
+        logging.getLogger().removeHandler(lambda_root_handler)
 
     assert project_logger.propagate is False
-    assert caplog.records == []  # Lambda's own root handler would print it a second time
+    assert lambda_root_handler.records == []  # Lambda's own root handler would print it a second time
 
 
 def test_logs_follow_stderr_redirections(monkeypatch: pytest.MonkeyPatch) -> None:
