@@ -1,5 +1,6 @@
-"""The schema of the whole ``conf/`` directory: both files at once, so that rules needing
-``account.prefix`` (from ``global.json``) can check ``lambda.json`` after ``<prefix>`` substitution."""
+"""The schema of the whole ``conf/`` directory: every file at once, so that rules needing
+``account.prefix`` (from ``global.json``) can check ``lambda.json`` after ``<prefix>`` substitution, and
+rules across files (a rule processor needs log types) can be checked at all."""
 
 from __future__ import annotations
 
@@ -9,17 +10,43 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from marshmallow import ValidationError, post_load, validates_schema
+from marshmallow.exceptions import SCHEMA
 
 from config_schemas.errors import ErrorPath, PathPart, add_error, format_path
-from config_schemas.fields import StrictNested, StrictSchema, bucket_name_problem, parse_source
+from config_schemas.fields import (
+    StrictNested,
+    StrictSchema,
+    bucket_name_problem,
+    parse_source,
+    stream_name_problem,
+    stream_template_problem,
+)
 from config_schemas.global_config import PREFIX_PATTERN, GlobalConfigSchema
-from config_schemas.lambda_config import ATHENA_BLOCK, REFRESH_TYPE_KEY, LambdaConfigSchema
-from config_schemas.models import AthenaRefreshConfig, Config, RefreshType, Source
+from config_schemas.lambda_config import (
+    ATHENA_BLOCK,
+    INPUTS_KEY,
+    REFRESH_TYPE_KEY,
+    RULE_PROCESSOR_BLOCK,
+    LambdaConfigSchema,
+)
+from config_schemas.logs_config import LogsConfigField
+from config_schemas.models import (
+    AthenaRefreshConfig,
+    Config,
+    LogsConfig,
+    RefreshType,
+    RuleInputs,
+    RuleProcessorConfig,
+    Source,
+)
 from streamalert.constants import DEFAULT_RESULTS_BUCKET, PREFIX_PLACEHOLDER
 
 GLOBAL_FILE = "global.json"
 LAMBDA_FILE = "lambda.json"
+LOGS_FILE = "logs.json"
 CONFIG_FILES = (GLOBAL_FILE, LAMBDA_FILE)
+# Read when present: a deployment without a rule processor needs no log types
+OPTIONAL_CONFIG_FILES = (LOGS_FILE,)
 
 
 @dataclass(frozen=True)
@@ -31,10 +58,12 @@ class _MappedSource:
 
 
 class ConfigSchema(StrictSchema):
-    """Load ``{"global.json": ..., "lambda.json": ...}`` into ``models.Config``, reporting every error."""
+    """Load ``{"global.json": ..., "lambda.json": ..., "logs.json": ...}`` into ``models.Config``, reporting
+    every error. ``logs.json`` is optional."""
 
     global_config = StrictNested(GlobalConfigSchema, data_key=GLOBAL_FILE, required=True)
     lambda_config = StrictNested(LambdaConfigSchema, data_key=LAMBDA_FILE, required=True)
+    logs = LogsConfigField(data_key=LOGS_FILE, load_default=LogsConfig)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def check_athena_sources(self, data: dict[str, Any], original_data: Any, **kwargs: Any) -> None:
@@ -52,15 +81,45 @@ class ConfigSchema(StrictSchema):
         if errors:
             raise ValidationError({LAMBDA_FILE: {ATHENA_BLOCK: errors}})
 
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def check_rule_processor(self, data: dict[str, Any], original_data: Any, **kwargs: Any) -> None:
+        """Check, after ``<prefix>`` substitution, the rule processor's inputs (names that held it, repeats,
+        overlapping sources), and that an enabled rule processor has log types to classify records into."""
+        if not isinstance(original_data, Mapping):
+            return
+        raw_lambda = original_data.get(LAMBDA_FILE)
+        block = raw_lambda.get(RULE_PROCESSOR_BLOCK) if isinstance(raw_lambda, Mapping) else None
+        if not isinstance(block, Mapping):
+            return
+        prefix = _valid_prefix(original_data.get(GLOBAL_FILE))
+        errors: dict[PathPart, Any] = {}
+        inputs = block.get(INPUTS_KEY)
+        if isinstance(inputs, Mapping):
+            _check_input_sources(inputs.get("s3"), prefix, errors)
+            _check_input_streams(inputs.get("kinesis"), prefix, errors)
+        logs = original_data.get(LOGS_FILE, {})
+        if block.get("enabled") is not False and isinstance(logs, Mapping) and not logs:
+            add_error(
+                errors,
+                (SCHEMA,),
+                f"no log type is declared in {LOGS_FILE}: every record would be unclassified "
+                f"(declare log types in {LOGS_FILE}, next to {LAMBDA_FILE})",
+            )
+        if errors:
+            raise ValidationError({LAMBDA_FILE: {RULE_PROCESSOR_BLOCK: errors}})
+
     @post_load
     def make_config(self, data: dict[str, Any], **kwargs: Any) -> Config:
         global_config = data["global_config"]
         lambda_config = data["lambda_config"]
+        prefix = global_config.account.prefix
         athena = lambda_config.athena_partition_refresh
         if athena is not None:
-            athena = substitute_prefix(athena, global_config.account.prefix)
-            lambda_config = replace(lambda_config, athena_partition_refresh=athena)
-        return Config(global_config=global_config, lambda_config=lambda_config)
+            lambda_config = replace(lambda_config, athena_partition_refresh=substitute_prefix(athena, prefix))
+        rule_processor = lambda_config.rule_processor
+        if rule_processor is not None:
+            lambda_config = replace(lambda_config, rule_processor=_substitute_inputs(rule_processor, prefix))
+        return Config(global_config=global_config, lambda_config=lambda_config, logs=data["logs"])
 
 
 def substitute_prefix(athena: AthenaRefreshConfig, prefix: str) -> AthenaRefreshConfig:
@@ -74,6 +133,14 @@ def _substitute_source(source: Source, prefix: str) -> Source:
     return Source(
         source.bucket.replace(PREFIX_PLACEHOLDER, prefix), source.prefix.replace(PREFIX_PLACEHOLDER, prefix)
     )
+
+
+def _substitute_inputs(block: RuleProcessorConfig, prefix: str) -> RuleProcessorConfig:
+    inputs = RuleInputs(
+        s3=tuple(_substitute_source(source, prefix) for source in block.inputs.s3),
+        kinesis=tuple(stream.replace(PREFIX_PLACEHOLDER, prefix) for stream in block.inputs.kinesis),
+    )
+    return replace(block, inputs=inputs)
 
 
 def _athena_block(raw_lambda: Any) -> Mapping[str, Any] | None:
@@ -155,3 +222,65 @@ def _check_overlaps(mapped: list[_MappedSource], errors: dict[PathPart, Any]) ->
                 f"{format_path(overlapping.path)}: the sources of one bucket must not overlap "
                 "(S3 refuses overlapping notification filters)",
             )
+
+
+def _check_input_sources(raw: Any, prefix: str | None, errors: dict[PathPart, Any]) -> None:
+    """Input buckets after substitution; a source listed twice or overlapping an earlier one of its bucket."""
+    if not isinstance(raw, list):
+        return
+    listed: list[_MappedSource] = []
+    for index, text in enumerate(raw):
+        path: ErrorPath = (INPUTS_KEY, "s3", index)
+        try:
+            source = parse_source(text)
+        except ValueError:
+            continue  # reported by the field
+        if prefix is not None and PREFIX_PLACEHOLDER in text:
+            source = _substitute_source(source, prefix)
+            problem = bucket_name_problem(source.bucket, _substitution_note(prefix))
+            if problem:
+                add_error(errors, path, problem)
+                continue
+        earlier = next((entry for entry in listed if entry.source.overlaps(source)), None)
+        if earlier is None:
+            listed.append(_MappedSource(path, source))
+        elif earlier.source == source:
+            add_error(
+                errors,
+                path,
+                f'source "{source}" is already listed at {format_path(earlier.path)}; list it once',
+            )
+        else:
+            add_error(
+                errors,
+                path,
+                f'source "{source}" overlaps source "{earlier.source}" listed at '
+                f"{format_path(earlier.path)}: the sources of one bucket must not overlap "
+                "(S3 refuses overlapping notification filters)",
+            )
+
+
+def _check_input_streams(raw: Any, prefix: str | None, errors: dict[PathPart, Any]) -> None:
+    """Stream names that held ``<prefix>``, checked after substitution; a stream listed twice."""
+    if not isinstance(raw, list):
+        return
+    listed: dict[str, ErrorPath] = {}
+    for index, written in enumerate(raw):
+        path: ErrorPath = (INPUTS_KEY, "kinesis", index)
+        if not isinstance(written, str) or stream_template_problem(written):
+            continue  # reported by the field
+        name = written
+        if prefix is not None and PREFIX_PLACEHOLDER in written:
+            name = written.replace(PREFIX_PLACEHOLDER, prefix)
+            problem = stream_name_problem(name, _substitution_note(prefix))
+            if problem:
+                add_error(errors, path, problem)
+                continue
+        if name in listed:
+            add_error(
+                errors,
+                path,
+                f'stream "{name}" is already listed at {format_path(listed[name])}; list it once',
+            )
+        else:
+            listed[name] = path

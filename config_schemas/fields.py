@@ -36,6 +36,8 @@ _SOURCE_RULE = (
     "a source is a bucket name or bucket/prefix, the prefix being path segments that are not empty "
     "and hold no control characters, quotes or backslashes"
 )
+_STREAM_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+_STREAM_RULE = "a Kinesis stream name has 1 to 128 letters, digits, underscores, hyphens and dots"
 _DESCRIBE_LIMIT = 60
 
 
@@ -117,6 +119,22 @@ def identifier_problem(name: Any, what: str) -> str | None:
     )
 
 
+def stream_name_problem(name: str, note: str = "") -> str | None:
+    """Why ``name`` is not a valid Kinesis stream name, or None; ``note`` follows the name in the message."""
+    if _STREAM_NAME.fullmatch(name):
+        return None
+    return f"Not a valid Kinesis stream name: {json.dumps(name, ensure_ascii=False)}{note} ({_STREAM_RULE})"
+
+
+def stream_template_problem(name: str) -> str | None:
+    """Like ``stream_name_problem``, but the length of a name holding ``<prefix>`` is left for after
+    substitution (its other characters are checked now)."""
+    if PREFIX_PLACEHOLDER not in name:
+        return stream_name_problem(name)
+    rest = name.replace(PREFIX_PLACEHOLDER, "")
+    return stream_name_problem(name) if rest and not _STREAM_NAME.fullmatch(rest) else None
+
+
 def parse_source(text: object) -> Source:
     """Split ``bucket`` or ``bucket/prefix`` (one trailing slash tolerated) into a ``Source``.
 
@@ -172,8 +190,10 @@ class StrictField(fields.Field[_T]):
     def __init__(self, expectation: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.expectation = expectation
-        self.error_messages["required"] = f"is required and {expectation}"
-        self.error_messages["null"] = f"{expectation}, got null"
+        # marshmallow formats these messages with str.format: braces of the expectation are text
+        literal = expectation.replace("{", "{{").replace("}", "}}")
+        self.error_messages["required"] = f"is required and {literal}"
+        self.error_messages["null"] = f"{literal}, got null"
 
     def refuse(self, value: Any) -> ValidationError:
         """The error for a value of the wrong type or shape."""
@@ -284,3 +304,37 @@ class SourceTableMap(StrictField[tuple[TableRoute, ...]]):
         if errors:
             raise ValidationError(errors)
         return tuple(routes)
+
+
+class StrictList(StrictField[tuple[_T, ...]]):
+    """A JSON array whose items ``parse`` turns into values, refusing one by raising ValueError; every
+    refused item is reported at its index. With ``unique``, an item equal to an earlier one is refused."""
+
+    def __init__(
+        self, expectation: str, parse: Callable[[Any], _T], *, unique: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(expectation, **kwargs)
+        self.parse = parse
+        self.unique = unique
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> tuple[_T, ...]:
+        if not isinstance(value, list):
+            raise self.refuse(value)
+        items: dict[int, _T] = {}
+        errors: dict[int, list[str]] = {}
+        for index, raw in enumerate(value):
+            try:
+                item = self.parse(raw)
+            except ValueError as err:
+                errors[index] = [str(err)]
+                continue
+            first = next((earlier for earlier, other in items.items() if other == item), None)
+            if self.unique and first is not None:
+                errors[index] = [f"{describe(raw)} is already listed at [{first}]; list it once"]
+                continue
+            items[index] = item
+        if errors:
+            raise ValidationError(errors)
+        return tuple(items.values())

@@ -6,8 +6,14 @@ from typing import Any
 
 from marshmallow import post_load
 
-from config_schemas.fields import StrictNested, StrictSchema, StrictString
-from config_schemas.models import Account, GlobalConfig
+from config_schemas.fields import (
+    StrictNested,
+    StrictSchema,
+    StrictString,
+    bucket_name_problem,
+    describe,
+)
+from config_schemas.models import Account, GlobalConfig, TerraformSettings
 
 ACCOUNT_ID_PATTERN = r"[0-9]{12}"
 PREFIX_PATTERN = r"[a-z][a-z0-9-]{0,19}"
@@ -39,11 +45,34 @@ class AccountSchema(StrictSchema):
         return Account(**data)
 
 
+def _state_key_problem(key: str) -> str | None:
+    if 1 <= len(key.encode()) <= 1024 and not key.startswith("/") and not any(ord(c) < 0x20 for c in key):
+        return None
+    return (
+        "must be an S3 object key (1 to 1024 bytes, no leading slash or control characters), "
+        f"got {describe(key)}"
+    )
+
+
+class TerraformSchema(StrictSchema):
+    """``terraform``: the S3 backend of deployments to AWS (both keys optional, defaults from the prefix)."""
+
+    state_bucket = StrictString("must be an S3 bucket name", check=bucket_name_problem, load_default=None)
+    state_key = StrictString("must be an S3 object key", check=_state_key_problem, load_default=None)
+
+    @post_load
+    def make_terraform_settings(self, data: dict[str, Any], **kwargs: Any) -> TerraformSettings:
+        return TerraformSettings(**data)
+
+
 class GlobalConfigSchema(StrictSchema):
-    """``global.json``: only ``account`` for now; unknown top-level keys are errors."""
+    """``global.json``: ``account``, and the optional deploy settings ``terraform`` and ``source_bucket``;
+    unknown top-level keys are errors."""
 
     account = StrictNested(AccountSchema, required=True)
+    terraform = StrictNested(TerraformSchema, load_default=TerraformSettings)
+    source_bucket = StrictString("must be an S3 bucket name", check=bucket_name_problem, load_default=None)
 
     @post_load
     def make_global_config(self, data: dict[str, Any], **kwargs: Any) -> GlobalConfig:
-        return GlobalConfig(account=data["account"])
+        return GlobalConfig(**data)

@@ -11,19 +11,39 @@ from config_schemas.fields import (
     SourceTableMap,
     StrictBoolean,
     StrictInteger,
+    StrictList,
     StrictNested,
     StrictSchema,
     StrictString,
     bucket_template_problem,
     describe,
     identifier_problem,
+    parse_source,
+    stream_template_problem,
 )
-from config_schemas.models import AthenaRefreshConfig, LambdaConfig, RefreshType, TableRoute
+from config_schemas.models import (
+    AlertProcessorConfig,
+    AthenaRefreshConfig,
+    LambdaConfig,
+    RefreshType,
+    RuleInputs,
+    RuleProcessorConfig,
+    TableRoute,
+)
 from config_schemas.schedule import schedule_problem
-from streamalert.constants import DEFAULT_DATABASE, DEFAULT_REFRESH_INTERVAL, DEFAULT_RESULTS_BUCKET
+from streamalert.constants import (
+    ALERT_OUTPUTS,
+    ALERTS_S3_OUTPUT,
+    DEFAULT_DATABASE,
+    DEFAULT_REFRESH_INTERVAL,
+    DEFAULT_RESULTS_BUCKET,
+)
 
 ATHENA_BLOCK = "athena_partition_refresh_config"
+RULE_PROCESSOR_BLOCK = "rule_processor_config"
+ALERT_PROCESSOR_BLOCK = "alert_processor_config"
 REFRESH_TYPE_KEY = "refresh_type"
+INPUTS_KEY = "inputs"
 LOG_LEVELS = ("info", "debug")
 _SCHEDULE_EXPECTATION = "must be a schedule expression, rate(N minutes|hours|days) or cron(...)"
 
@@ -94,11 +114,97 @@ class AthenaRefreshConfigSchema(StrictSchema):
         return AthenaRefreshConfig(**data)
 
 
+def _parse_stream(name: Any) -> str:
+    if not isinstance(name, str):
+        raise ValueError(f"a stream name must be a string, got {describe(name)}")
+    problem = stream_template_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
+def _parse_output(name: Any) -> str:
+    if name not in ALERT_OUTPUTS:
+        allowed = ", ".join(f'"{output}"' for output in ALERT_OUTPUTS)
+        raise ValueError(f"must be one of {allowed}, got {describe(name)}")
+    return str(name)
+
+
+class RuleInputsSchema(StrictSchema):
+    """``inputs``: the buckets (or bucket/folder sources) and Kinesis streams that Terraform wires to the
+    rule processor. Repeats and overlaps are checked by ``ConfigSchema`` once ``<prefix>`` is known."""
+
+    s3 = StrictList("must be an array of sources (bucket or bucket/prefix)", parse_source, load_default=tuple)
+    kinesis = StrictList("must be an array of Kinesis stream names", _parse_stream, load_default=tuple)
+
+    @post_load
+    def make_inputs(self, data: dict[str, Any], **kwargs: Any) -> RuleInputs:
+        return RuleInputs(**data)
+
+
+class RuleProcessorConfigSchema(StrictSchema):
+    """``rule_processor_config``: every key optional with a documented default, except that ``inputs``
+    must name at least one bucket or stream."""
+
+    enabled = StrictBoolean(load_default=True)
+    log_level = StrictString('must be "info" or "debug"', check=_log_level_problem, load_default="info")
+    memory = StrictInteger(128, 10240, load_default=256)
+    timeout = StrictInteger(1, 900, load_default=120)
+    inputs = StrictNested(RuleInputsSchema, load_default=RuleInputs)
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def check_some_input(self, data: dict[str, Any], original_data: Any, **kwargs: Any) -> None:
+        """Count the inputs in the raw block, so that a listed but invalid input does not count as none."""
+        inputs = original_data.get(INPUTS_KEY, {}) if isinstance(original_data, Mapping) else None
+        if not isinstance(inputs, Mapping):
+            return
+        lists = [inputs.get("s3", []), inputs.get("kinesis", [])]
+        if all(isinstance(listed, list) and not listed for listed in lists):
+            raise ValidationError("must list at least one bucket (s3) or stream (kinesis)", INPUTS_KEY)
+
+    @post_load
+    def make_rule_processor_config(self, data: dict[str, Any], **kwargs: Any) -> RuleProcessorConfig:
+        return RuleProcessorConfig(**data)
+
+
+class AlertProcessorConfigSchema(StrictSchema):
+    """``alert_processor_config``: every key optional with a documented default; ``outputs`` must hold
+    ``s3:alerts``, the output that makes every alert searchable in Athena."""
+
+    enabled = StrictBoolean(load_default=True)
+    log_level = StrictString('must be "info" or "debug"', check=_log_level_problem, load_default="info")
+    memory = StrictInteger(128, 10240, load_default=128)
+    timeout = StrictInteger(1, 900, load_default=60)
+    outputs = StrictList(
+        "must be an array of output names", _parse_output, unique=True, load_default=(ALERTS_S3_OUTPUT,)
+    )
+
+    @validates_schema(skip_on_field_errors=False)
+    def check_alerts_bucket_output(self, data: dict[str, Any], **kwargs: Any) -> None:
+        outputs = data.get("outputs")
+        if outputs is not None and ALERTS_S3_OUTPUT not in outputs:
+            raise ValidationError(
+                f'must include "{ALERTS_S3_OUTPUT}": every alert is written to the alerts bucket, '
+                "which the Athena alerts table reads",
+                "outputs",
+            )
+
+    @post_load
+    def make_alert_processor_config(self, data: dict[str, Any], **kwargs: Any) -> AlertProcessorConfig:
+        return AlertProcessorConfig(**data)
+
+
 class LambdaConfigSchema(StrictSchema):
     """``lambda.json``: each function's block is optional; an unknown block is an error."""
 
     athena_partition_refresh = StrictNested(
         AthenaRefreshConfigSchema, data_key=ATHENA_BLOCK, load_default=None, allow_none=False
+    )
+    rule_processor = StrictNested(
+        RuleProcessorConfigSchema, data_key=RULE_PROCESSOR_BLOCK, load_default=None, allow_none=False
+    )
+    alert_processor = StrictNested(
+        AlertProcessorConfigSchema, data_key=ALERT_PROCESSOR_BLOCK, load_default=None, allow_none=False
     )
 
     @post_load

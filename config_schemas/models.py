@@ -68,8 +68,22 @@ class Account:
 
 
 @dataclass(frozen=True)
+class TerraformSettings:
+    """``global.json``'s optional ``terraform`` block: where the S3 backend keeps the deployment's state.
+    None means the default: bucket ``<prefix>-streamalert-terraform-state``,
+    key ``streamalert/terraform.tfstate``."""
+
+    state_bucket: str | None = None
+    state_key: str | None = None
+
+
+@dataclass(frozen=True)
 class GlobalConfig:
+    """``global.json``. ``source_bucket`` (None: ``<prefix>-streamalert-source``) receives the Lambda zips."""
+
     account: Account
+    terraform: TerraformSettings = field(default_factory=TerraformSettings)
+    source_bucket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,8 +111,75 @@ class AthenaRefreshConfig:
 
 
 @dataclass(frozen=True)
+class RuleInputs:
+    """What Terraform wires to the rule processor: buckets (or folders of them) and Kinesis streams."""
+
+    s3: tuple[Source, ...] = ()
+    kinesis: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleProcessorConfig:
+    """The ``rule_processor_config`` block of ``lambda.json``, ``<prefix>`` already substituted."""
+
+    enabled: bool
+    log_level: str
+    memory: int
+    timeout: int
+    inputs: RuleInputs
+
+    @property
+    def buckets(self) -> tuple[str, ...]:
+        """Every input bucket, once, sorted."""
+        return tuple(sorted({source.bucket for source in self.inputs.s3}))
+
+
+@dataclass(frozen=True)
+class AlertProcessorConfig:
+    """The ``alert_processor_config`` block of ``lambda.json``: ``outputs`` always holds ``s3:alerts``."""
+
+    enabled: bool
+    log_level: str
+    memory: int
+    timeout: int
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LambdaConfig:
     athena_partition_refresh: AthenaRefreshConfig | None = None
+    rule_processor: RuleProcessorConfig | None = None
+    alert_processor: AlertProcessorConfig | None = None
+
+
+class ValueType(enum.Enum):
+    """The JSON type a log type requires of one of its keys."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    OBJECT = "object"
+    ARRAY = "array"
+
+
+@dataclass(frozen=True)
+class LogType:
+    """One entry of ``logs.json``: a record is of this type when it has every key, each of its type."""
+
+    name: str
+    schema: tuple[tuple[str, ValueType], ...]
+
+
+@dataclass(frozen=True)
+class LogsConfig:
+    """``logs.json``: the log types, in file order (a record takes the first type it fits)."""
+
+    log_types: tuple[LogType, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(log_type.name for log_type in self.log_types)
 
 
 @dataclass(frozen=True)
@@ -107,6 +188,7 @@ class Config:
 
     global_config: GlobalConfig
     lambda_config: LambdaConfig = field(default_factory=LambdaConfig)
+    logs: LogsConfig = field(default_factory=LogsConfig)
 
     @property
     def account(self) -> Account:
@@ -115,3 +197,11 @@ class Config:
     @property
     def athena_refresh(self) -> AthenaRefreshConfig | None:
         return self.lambda_config.athena_partition_refresh
+
+    @property
+    def rule_processor(self) -> RuleProcessorConfig | None:
+        return self.lambda_config.rule_processor
+
+    @property
+    def alert_processor(self) -> AlertProcessorConfig | None:
+        return self.lambda_config.alert_processor

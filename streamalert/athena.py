@@ -96,6 +96,7 @@ class AthenaQueryRunner:
         database: str,
         results_location: str,
         *,
+        workgroup: str = "primary",
         sleep: Callable[[float], None] = time.sleep,
         first_poll_seconds: float = 0.25,
         max_poll_seconds: float = 2.0,
@@ -105,6 +106,7 @@ class AthenaQueryRunner:
         self._client = client
         self._database = database
         self._results_location = results_location
+        self._workgroup = workgroup
         self._sleep = sleep
         self._first_poll = first_poll_seconds
         self._max_poll = max_poll_seconds
@@ -120,6 +122,7 @@ class AthenaQueryRunner:
                 LOGGER.debug("Starting Athena query", extra=context(query=query))
                 execution_id = self._client.start_query_execution(
                     QueryString=query,
+                    WorkGroup=self._workgroup,
                     QueryExecutionContext={"Database": self._database},
                     ResultConfiguration={"OutputLocation": self._results_location},
                 )["QueryExecutionId"]

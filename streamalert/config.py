@@ -1,4 +1,5 @@
-"""Load and validate ``global.json`` and ``lambda.json`` from an explicit directory (never the cwd)."""
+"""Load and validate ``global.json``, ``lambda.json`` and, when present, ``logs.json`` from an explicit
+directory (never the cwd)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from config_schemas.config import CONFIG_FILES, ConfigSchema
+from config_schemas.config import CONFIG_FILES, OPTIONAL_CONFIG_FILES, ConfigSchema
 from config_schemas.errors import ErrorLine, ErrorPath, flatten_errors, sort_errors
 from config_schemas.models import Config
 from streamalert.constants import ENV_CONFIG_DIR
@@ -65,7 +66,8 @@ def load_config(config_dir: Path) -> Config:
         raise ConfigFileError([f"config directory {reason}: {config_dir}"])
     documents: dict[str, Any] = {}
     problems: list[str] = []
-    for name in CONFIG_FILES:
+    present_optional = [name for name in OPTIONAL_CONFIG_FILES if (config_dir / name).exists()]
+    for name in (*CONFIG_FILES, *present_optional):
         try:
             documents[name] = _read_json(config_dir / name)
         except ConfigFileError as err:

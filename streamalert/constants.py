@@ -17,12 +17,22 @@ DEFAULT_REFRESH_INTERVAL = "rate(10 minutes)"
 
 # AWS service limits the code works within
 SQS_MAX_BATCH = 10
+# Bytes of one SendMessageBatch call (the total of its bodies): the limit every queue accepts
+SQS_MAX_BATCH_BYTES = 262_144
 SQS_MAX_VISIBILITY_SECONDS = 12 * 60 * 60
 GLUE_MAX_PARTITIONS_PER_BATCH = 100
 ATHENA_MAX_QUERY_BYTES = 262_144
 
 # Keys that S3 writes for console-made "folders": nothing to register
 S3_FOLDER_SUFFIX = "_$folder$"
+
+# Where alerts go: the alert processor's outputs, by the names rules and lambda.json use. The alerts
+# bucket output is always on: it is what makes every alert searchable in Athena.
+ALERTS_S3_OUTPUT = "s3:alerts"
+LOG_OUTPUT = "log"
+ALERT_OUTPUTS = (ALERTS_S3_OUTPUT, LOG_OUTPUT)
+# Alert objects are written under alerts/dt=YYYY-MM-DD-HH/<alert id>.json of the alerts bucket
+ALERTS_KEY_PREFIX = "alerts"
 
 
 def athena_function_name(prefix: str) -> str:
@@ -41,9 +51,53 @@ def alerts_queue_name(prefix: str) -> str:
     return f"{prefix}_streamalert_alerts"
 
 
+def alerts_dead_letter_queue_name(prefix: str) -> str:
+    return f"{alerts_queue_name(prefix)}_dlq"
+
+
+def rule_processor_function_name(prefix: str) -> str:
+    return f"{prefix}_streamalert_rule_processor"
+
+
+def rule_processor_dead_letter_queue_name(prefix: str) -> str:
+    """Where Lambda puts the S3 events of invocations that failed every retry (on-failure destination)."""
+    return f"{rule_processor_function_name(prefix)}_dlq"
+
+
+def alert_processor_function_name(prefix: str) -> str:
+    return f"{prefix}_streamalert_alert_processor"
+
+
 def athena_dead_letter_queue_name(prefix: str) -> str:
     return f"{athena_queue_name(prefix)}_dlq"
 
 
 # CloudWatch metrics the refresh function writes in its logs (embedded metric format)
 ATHENA_METRICS_NAMESPACE = "StreamAlert/AthenaPartitionRefresh"
+
+
+# Deployment: what scripts/deploy and the Terraform templates name
+ENV_TF_PLUGIN_DIR = "STREAMALERT_TF_PLUGIN_DIR"
+LAMBDA_ALIAS = "production"
+LAMBDA_LOG_RETENTION_DAYS = 14
+QUEUE_RETENTION_SECONDS = 14 * 24 * 60 * 60
+DEAD_LETTER_MAX_RECEIVE_COUNT = 5
+ATHENA_RESULTS_EXPIRATION_DAYS = 30
+DEFAULT_TERRAFORM_STATE_KEY = "streamalert/terraform.tfstate"
+
+
+def source_bucket_name(prefix: str) -> str:
+    """Where scripts/deploy uploads the Lambda zips (created by the deploy itself, never destroyed)."""
+    return f"{prefix}-streamalert-source"
+
+
+def terraform_state_bucket_name(prefix: str) -> str:
+    return f"{prefix}-streamalert-terraform-state"
+
+
+def athena_workgroup_name(prefix: str) -> str:
+    return f"{prefix}_streamalert"
+
+
+# The Lambda runtime every function is deployed on (boto3 comes with it)
+LAMBDA_RUNTIME = "python3.12"

@@ -18,6 +18,7 @@ from streamalert.constants import (
     ATHENA_METRICS_NAMESPACE,
     ENV_RECEIVE_WAIT_SECONDS,
     athena_function_name,
+    athena_workgroup_name,
     athena_queue_name,
 )
 from streamalert.deadline import Deadline
@@ -99,7 +100,10 @@ class PartitionRefresher:
         aws_settings = aws.AwsSettings(region=config.account.region)
         catalog = GlueCatalog(aws.glue_client(aws_settings), block.database_name)
         athena = AthenaQueryRunner(
-            aws.athena_client(aws_settings), block.database_name, f"s3://{block.results_bucket}/refresh/"
+            aws.athena_client(aws_settings),
+            block.database_name,
+            f"s3://{block.results_bucket}/refresh/",
+            workgroup=athena_workgroup_name(config.account.prefix),
         )
         return cls(
             queue_name=athena_queue_name(config.account.prefix),

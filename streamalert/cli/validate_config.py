@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line: ``validate-config [--config-dir DIR] [--debug]``."""
     parser = argparse.ArgumentParser(
         prog="validate-config",
-        description="Validate global.json and lambda.json without calling AWS. "
+        description="Validate global.json, lambda.json and logs.json (when present) without calling AWS. "
         "Exit 0 when valid, 1 when invalid, 2 on usage errors or unreadable input.",
     )
     parser.add_argument(
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path("conf"),
         metavar="DIR",
-        help="directory holding global.json and lambda.json (default: conf, relative to the cwd)",
+        help="directory holding global.json, lambda.json and logs.json (default: conf, relative to the cwd)",
     )
     parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
     return parser

@@ -419,7 +419,7 @@ def test_unknown_keys_and_wrong_shapes(documents: dict[str, Any], block: dict[st
 @pytest.mark.parametrize(
     ("lambda_json", "line"),
     [
-        ({"rule_processor_config": {}}, "lambda.json: rule_processor_config: unknown key"),
+        ({"threat_intel_config": {}}, "lambda.json: threat_intel_config: unknown key"),
         ({BLOCK: None}, f"{PATH}: must be a JSON object, got null"),
         ({BLOCK: []}, f"{PATH}: must be a JSON object, got [] (an array)"),
         ([], "lambda.json: must be a JSON object, got [] (an array)"),

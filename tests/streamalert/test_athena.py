@@ -255,6 +255,15 @@ def test_queries_run_in_the_database_with_the_results_location(athena: Any) -> N
         assert execution.config["OutputLocation"].startswith(RESULTS)
 
 
+def test_queries_run_in_the_given_workgroup(athena: Any) -> None:
+    athena.create_work_group(Name="acme_streamalert", Tags=[{"Key": "app", "Value": "streamalert"}])
+    custom = AthenaQueryRunner(athena, DATABASE, RESULTS, workgroup="acme_streamalert", sleep=lambda _: None)
+
+    custom.run(QUERIES[:1], Deadline.from_context(FakeContext()))
+
+    assert executions()[0].workgroup.name == "acme_streamalert"
+
+
 def test_no_queries_no_calls(athena: Any) -> None:
     calls = CallCounter().attach(athena)
 

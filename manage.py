@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""``python manage.py lambda {deploy,rollback,destroy} --processor X ...``: the same code paths as
+scripts/deploy, scripts/rollback and scripts/destroy, under the command names of the original docs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+USAGE = "usage: python manage.py lambda {deploy,rollback,destroy} --processor {athena,rule,alert,all} [...]"
+ACTIONS = ("deploy", "rollback", "destroy")
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) < 2 or argv[0] != "lambda" or argv[1] not in ACTIONS:
+        if argv[:1] in (["-h"], ["--help"]):
+            print(USAGE)
+            return 0
+        print(USAGE, file=sys.stderr)
+        return 2
+    from streamalert.cli.bootstrap import ensure_environment
+
+    ensure_environment(__file__, list(argv))
+    action, rest = argv[1], list(argv[2:])
+    prog = f"manage.py lambda {action}"
+    if action == "deploy":
+        from streamalert.cli.deploy import main as deploy
+
+        return deploy(rest, prog=prog)
+    if action == "rollback":
+        from streamalert.cli.rollback import main as rollback
+
+        return rollback(rest, prog=prog)
+    from streamalert.cli.destroy import main as destroy
+
+    return destroy(rest, prog=prog)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

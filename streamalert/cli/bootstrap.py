@@ -1,0 +1,71 @@
+"""Make a fresh clone runnable: create ``.venv`` and install the project into it, and let the scripts
+re-run themselves inside it. Standard library only: it runs before any dependency is installed."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import venv
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VENV_DIR = REPO_ROOT / ".venv"
+# What the deploy commands import; moto only for --local
+DEPLOY_MODULES = ("boto3", "jinja2", "marshmallow")
+LOCAL_MODULES = ("moto",)
+
+
+def missing_modules(argv: Sequence[str]) -> list[str]:
+    wanted = [*DEPLOY_MODULES, *(LOCAL_MODULES if "--local" in argv else ())]
+    return [name for name in wanted if importlib.util.find_spec(name) is None]
+
+
+def venv_python(venv_dir: Path = VENV_DIR) -> Path:
+    return venv_dir / "bin" / "python"
+
+
+def create_environment(extras: str = "local", venv_dir: Path = VENV_DIR) -> Path:
+    """Create the virtual environment (when missing) and install the project with ``extras`` into it."""
+    python = venv_python(venv_dir)
+    if not python.exists():
+        print(f"bootstrap: creating {venv_dir}", file=sys.stderr, flush=True)
+        venv.create(venv_dir, with_pip=True)
+    print(f"bootstrap: installing the project [{extras}] into {venv_dir}", file=sys.stderr, flush=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--editable", f"{REPO_ROOT}[{extras}]"],
+        check=True,
+    )
+    return python
+
+
+def ensure_environment(script: str, argv: Sequence[str]) -> None:
+    """Return when this interpreter has what the script needs; otherwise re-run the script inside
+    ``.venv``, creating it first when there is none."""
+    if not missing_modules(argv):
+        return
+    python = venv_python()
+    if Path(sys.prefix).resolve() == VENV_DIR.resolve():
+        missing = ", ".join(missing_modules(argv))
+        print(
+            f"{Path(script).name}: {missing} missing from {VENV_DIR}: run scripts/bootstrap", file=sys.stderr
+        )
+        sys.exit(2)
+    if not python.exists():
+        create_environment()
+    os.execv(str(python), [str(python), script, *argv])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``scripts/bootstrap [--dev]``: the deploy environment, or (``--dev``) also the test and lint tools."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    extras = "local,test,lint,type" if "--dev" in args else "local"
+    try:
+        create_environment(extras)
+    except (OSError, subprocess.CalledProcessError) as err:
+        print(f"bootstrap: failed: {err}", file=sys.stderr)
+        return 1
+    print(f"bootstrap: ready: {venv_python()}")
+    return 0

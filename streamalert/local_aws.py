@@ -1,0 +1,157 @@
+"""The embedded local AWS: a moto server on 127.0.0.1 (a free port) that boto3 and terraform are pointed at.
+
+It runs with the account id of ``global.json`` (moto reads ``MOTO_ACCOUNT_ID`` when it starts) and fake
+credentials. Two gaps of the emulator that a deploy meets are filled before it starts (``patch_emulator``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+from streamalert.exceptions import StreamAlertError
+
+FAKE_ACCESS_KEY = "streamalert-local"
+FAKE_SECRET_KEY = "streamalert-local"
+LOCALHOST = "127.0.0.1"
+# Set for the emulator's life; removed or restored afterwards
+_MANAGED_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "MOTO_ACCOUNT_ID",
+)
+
+
+class LocalAwsError(StreamAlertError):
+    """The emulator could not start (moto missing, or no port)."""
+
+
+class LocalAws:
+    """A running emulator: ``endpoint`` is its URL; ``stop()`` ends it and restores the environment."""
+
+    def __init__(self, account_id: str, region: str, environ: MutableMapping[str, str] | None = None) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.endpoint = ""
+        self._environ = os.environ if environ is None else environ
+        self._saved: dict[str, str | None] = {}
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start the server on a free port of 127.0.0.1 and point boto3 at it; returns the endpoint URL."""
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError as err:
+            raise LocalAwsError(
+                "the local emulator needs moto[server]: run scripts/bootstrap, or pip install 'moto[server]'"
+            ) from err
+        self._saved = {name: self._environ.get(name) for name in _MANAGED_VARIABLES}
+        for name in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+            self._environ.pop(name, None)
+        self._environ.update(
+            {
+                "MOTO_ACCOUNT_ID": self.account_id,  # read by moto when the server starts
+                "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+            }
+        )
+        patch_emulator()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
+        server = ThreadedMotoServer(ip_address=LOCALHOST, port=0, verbose=False)
+        try:
+            server.start()
+        except OSError as err:
+            self._restore()
+            raise LocalAwsError(f"the local emulator could not start: {err}") from err
+        self._server = server
+        host, port = server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        self._environ["AWS_ENDPOINT_URL"] = self.endpoint
+        return self.endpoint
+
+    def stop(self) -> None:
+        """Stop the server (its state is gone) and restore the environment as it was."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._restore()
+
+    def _restore(self) -> None:
+        for name, value in self._saved.items():
+            if value is None:
+                self._environ.pop(name, None)
+            else:
+                self._environ[name] = value
+        self._saved = {}
+
+
+@contextmanager
+def running(account_id: str, region: str) -> Iterator[LocalAws]:
+    """A started emulator for the ``with`` block, stopped however the block ends."""
+    local = LocalAws(account_id, region)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+def patch_emulator() -> None:
+    """Fill two gaps of moto 5 that a deploy meets (idempotent):
+
+    - Athena has no ``BatchGetQueryExecution``: the refresh function polls its statements with it;
+      added here on top of moto's own query executions (which accept DDL without running it).
+    - SQS returns ``RedrivePolicy`` with spaces after separators where AWS returns compact JSON, which
+      terraform reads as a change on every plan; returned compact here, as AWS does.
+    """
+    from moto.athena.responses import AthenaResponse
+    from moto.sqs.models import Queue
+
+    if not hasattr(AthenaResponse, "batch_get_query_execution"):
+        setattr(AthenaResponse, "batch_get_query_execution", _batch_get_query_execution)  # noqa: B010
+    original: Any = vars(Queue)["attributes"]
+    if getattr(original.fget, "compact_redrive_policy", False):
+        return
+
+    def attributes(queue: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original.fget(queue)
+        if queue.redrive_policy:
+            result["RedrivePolicy"] = json.dumps(queue.redrive_policy, separators=(",", ":"), sort_keys=True)
+        return result
+
+    setattr(attributes, "compact_redrive_policy", True)  # noqa: B010
+    setattr(Queue, "attributes", property(attributes))  # noqa: B010
+
+
+def _batch_get_query_execution(response: Any) -> str:
+    executions = []
+    unprocessed = []
+    for execution_id in response._get_param("QueryExecutionIds") or []:
+        try:
+            execution = response.athena_backend.get_query_execution(execution_id)
+        except KeyError:
+            unprocessed.append(
+                {"QueryExecutionId": execution_id, "ErrorCode": "400", "ErrorMessage": "no such query"}
+            )
+            continue
+        executions.append(
+            {
+                "QueryExecutionId": execution_id,
+                "Query": execution.query,
+                "Status": {"State": execution.status},
+                "WorkGroup": execution.workgroup.name if execution.workgroup else None,
+            }
+        )
+    return json.dumps({"QueryExecutions": executions, "UnprocessedQueryExecutionIds": unprocessed})

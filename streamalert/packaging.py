@@ -1,0 +1,155 @@
+"""Deterministic Lambda zips: the same source gives the same bytes, so nothing redeploys without a change.
+
+A zip holds ``streamalert/``, ``apps/<app>/``, ``config_schemas/``, the deployment's ``conf/`` and the pure
+Python runtime dependencies (marshmallow) copied from the installed distribution; boto3 comes with the
+Lambda runtime. Entries are sorted, dated 1980-01-01 and carry fixed permissions.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.metadata
+import os
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from config_schemas.config import CONFIG_FILES
+from streamalert.exceptions import StreamAlertError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PACKAGE_DIR = REPO_ROOT / "build" / "packages"
+SHARED_PACKAGES = ("streamalert", "config_schemas")
+# Runtime dependencies the Lambda runtime lacks; all pure Python
+VENDORED_DISTRIBUTIONS = ("marshmallow",)
+_FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+_FILE_MODE = 0o100644 << 16
+_SKIPPED_DIRS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+_SKIPPED_SUFFIXES = (".pyc", ".pyo")
+
+
+class PackagingError(StreamAlertError):
+    """A zip that cannot be built: a missing source folder or dependency."""
+
+
+@dataclass(frozen=True)
+class Package:
+    """A built zip: where it is, its SHA-256 (hex, and base64 as Lambda reports it) and its size."""
+
+    app: str
+    path: Path
+    sha256_hex: str
+    sha256_base64: str
+    size: int
+    entries: int
+
+    @property
+    def key(self) -> str:
+        """Its key in the source bucket: content-addressed, so an unchanged zip is never uploaded again."""
+        return f"{self.app}/{self.sha256_hex}.zip"
+
+
+def package_entries(
+    app: str, config_dir: Path, extra_paths: Sequence[str] = (), repo_root: Path = REPO_ROOT
+) -> dict[str, Path]:
+    """Every file of the zip of ``apps/<app>``, by its name in the zip."""
+    entries: dict[str, Path] = {}
+    app_dir = repo_root / "apps" / app
+    if not app_dir.is_dir():
+        raise PackagingError(f"no function source at {app_dir}")
+    for name in (*SHARED_PACKAGES, f"apps/{app}", *extra_paths):
+        folder = repo_root / name
+        if not folder.exists():
+            raise PackagingError(f"missing source folder {folder}")
+        entries.update(_tree(folder, PurePosixPath(name)))
+    entries["apps/__init__.py"] = repo_root / "apps" / "__init__.py"
+    for file_name in CONFIG_FILES:
+        if (config_dir / file_name).is_file():
+            entries[f"conf/{file_name}"] = config_dir / file_name
+    for distribution in VENDORED_DISTRIBUTIONS:
+        entries.update(_distribution_files(distribution))
+    return entries
+
+
+def _tree(folder: Path, arc_folder: PurePosixPath) -> Iterator[tuple[str, Path]]:
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part in _SKIPPED_DIRS for part in relative.parts) or not path.is_file():
+            continue
+        if path.name.endswith(_SKIPPED_SUFFIXES):
+            continue
+        yield str(arc_folder.joinpath(*relative.parts)), path
+
+
+def _distribution_files(name: str) -> Iterator[tuple[str, Path]]:
+    """The installed distribution's own files (package and metadata), found from its RECORD."""
+    try:
+        distribution = importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError as err:
+        raise PackagingError(f"{name} is not installed in this environment: pip install {name}") from err
+    for file in distribution.files or ():
+        arc_name = PurePosixPath(str(file))
+        if arc_name.parts[0] in {"..", "/"} or any(part in _SKIPPED_DIRS for part in arc_name.parts):
+            continue
+        if arc_name.name.endswith(_SKIPPED_SUFFIXES) or arc_name.name in {"INSTALLER", "REQUESTED"}:
+            continue
+        path = Path(str(file.locate()))
+        if path.is_file():
+            yield str(arc_name), path
+
+
+def write_zip(entries: dict[str, Path], destination: Path) -> None:
+    """Write the entries sorted by name, with fixed dates and modes, atomically."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for arc_name in sorted(entries):
+            info = zipfile.ZipInfo(arc_name, date_time=_FIXED_DATE)
+            info.external_attr = _FILE_MODE
+            info.create_system = 3
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, entries[arc_name].read_bytes(), compresslevel=9)
+    os.replace(partial, destination)
+
+
+def build_package(
+    app: str,
+    config_dir: Path,
+    out_dir: Path = DEFAULT_PACKAGE_DIR,
+    extra_paths: Sequence[str] = (),
+    repo_root: Path = REPO_ROOT,
+) -> Package:
+    """Build ``<out_dir>/<app>.zip`` for the function of ``apps/<app>``."""
+    entries = package_entries(app, config_dir, extra_paths, repo_root)
+    path = out_dir / f"{app}.zip"
+    write_zip(entries, path)
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).digest()
+    return Package(
+        app=app,
+        path=path,
+        sha256_hex=digest.hex(),
+        sha256_base64=base64.b64encode(digest).decode(),
+        size=len(data),
+        entries=len(entries),
+    )
+
+
+def zip_names(path: Path) -> list[str]:
+    """The entry names of a zip, in order (for checks and tests)."""
+    with zipfile.ZipFile(path) as archive:
+        return archive.namelist()
+
+
+def human_size(size: int) -> str:
+    """``512 B``, ``134.9 KiB``, ``3.0 MiB``."""
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"

@@ -1,0 +1,165 @@
+"""Running the terraform CLI in a build directory: its own CLI config, no prompts, output kept in a log.
+
+Providers come from a local mirror when there is one (``STREAMALERT_TF_PLUGIN_DIR``, else ``/opt/tf-plugins``
+when it exists), so ``terraform init`` needs no network; otherwise init installs them as usual.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from streamalert.constants import ENV_TF_PLUGIN_DIR
+from streamalert.exceptions import StreamAlertError
+
+DEFAULT_PLUGIN_DIR = Path("/opt/tf-plugins")
+CLI_CONFIG_NAME = ".terraformrc"
+LOG_NAME = "terraform.log"
+_SUMMARY = re.compile(r"^(Plan:|No changes\.|Apply complete!|Destroy complete!).*$", re.MULTILINE)
+_BOX = re.compile(r"^[│╷╵]\s?", re.MULTILINE)
+
+
+class TerraformMissingError(StreamAlertError):
+    """No terraform executable, or a plugin mirror that was named but is not there."""
+
+
+class TerraformError(StreamAlertError):
+    """A terraform command failed; ``detail`` holds its error lines."""
+
+    def __init__(self, command: str, detail: str) -> None:
+        super().__init__(f"terraform {command} failed:\n{detail}")
+        self.command = command
+        self.detail = detail
+
+
+def plugin_dir(environ: Mapping[str, str]) -> Path | None:
+    """The provider mirror to install from, or None for a plain ``terraform init``."""
+    named = environ.get(ENV_TF_PLUGIN_DIR, "").strip()
+    if named:
+        path = Path(named)
+        if not path.is_dir():
+            raise TerraformMissingError(f"{ENV_TF_PLUGIN_DIR} names no directory: {path}")
+        return path
+    return DEFAULT_PLUGIN_DIR if DEFAULT_PLUGIN_DIR.is_dir() else None
+
+
+def cli_config(mirror: Path | None) -> str:
+    """A terraform CLI config: no version check, and providers only from the mirror when there is one."""
+    lines = ["disable_checkpoint = true"]
+    if mirror is not None:
+        lines += [
+            "",
+            "provider_installation {",
+            "  filesystem_mirror {",
+            f"    path = {json.dumps(str(mirror))}",
+            "  }",
+            "}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(output: str) -> str:
+    """The ``Plan: ...`` / ``Apply complete! ...`` line of terraform's output ('' when none)."""
+    match = _SUMMARY.search(output)
+    return match.group(0).strip() if match else ""
+
+
+def error_text(output: str) -> str:
+    """Terraform's ``Error:`` blocks without their box drawing, or the output's last lines."""
+    plain = _BOX.sub("", output)
+    start = plain.find("Error:")
+    text = plain[start:] if start >= 0 else "\n".join(plain.strip().splitlines()[-10:])
+    return "\n".join(line.rstrip() for line in text.strip().splitlines() if line.strip())
+
+
+@dataclass
+class Terraform:
+    """The terraform CLI bound to one working directory and environment."""
+
+    workdir: Path
+    binary: str
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The process environment as it is now (the emulator sets its own), and this directory's settings."""
+        return {**os.environ, **self.overrides}
+
+    @classmethod
+    def locate(cls, workdir: Path, extra_env: Mapping[str, str] | None = None) -> Terraform:
+        """Find terraform on PATH and write the directory's CLI config; TerraformMissingError if absent."""
+        binary = shutil.which("terraform")
+        if binary is None:
+            raise TerraformMissingError(
+                "terraform is not on PATH: install Terraform 1.10 or later (a prerequisite of deploying)"
+            )
+        overrides = {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1", **(extra_env or {})}
+        environ = {**os.environ, **overrides}
+        mirror = plugin_dir(environ)
+        user_config = environ.get("TF_CLI_CONFIG_FILE", "")
+        if mirror is not None or not (user_config and Path(user_config).is_file()):
+            workdir.mkdir(parents=True, exist_ok=True)
+            config_path = workdir / CLI_CONFIG_NAME
+            config_path.write_text(cli_config(mirror))
+            overrides["TF_CLI_CONFIG_FILE"] = str(config_path)
+        return cls(workdir, binary, overrides)
+
+    def run(self, *args: str, check: bool = True) -> str:
+        """Run ``terraform <args>`` in the working directory: its output, which is appended to the log.
+        TerraformError with terraform's error lines when it fails (and ``check``)."""
+        return self._execute(args, check).stdout
+
+    def _execute(self, args: Sequence[str], check: bool) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [self.binary, *args],
+            cwd=self.workdir,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        output = result.stdout + result.stderr
+        with (self.workdir / LOG_NAME).open("a", encoding="utf-8") as log:
+            log.write(f"$ terraform {' '.join(args)}\n{output}\n")
+        if check and result.returncode != 0:
+            raise TerraformError(args[0], error_text(output))
+        return result
+
+    def fmt(self) -> None:
+        self.run("fmt", "-recursive", "-list=false", "-no-color")
+
+    def init(self) -> str:
+        return self.run("init", "-input=false", "-no-color", "-reconfigure")
+
+    def validate(self) -> str:
+        return self.run("validate", "-no-color")
+
+    def plan(self, plan_file: str, targets: Sequence[str], var_file: str, destroy: bool = False) -> str:
+        args = ["plan", "-input=false", "-no-color", f"-out={plan_file}", f"-var-file={var_file}"]
+        args += [f"-target={target}" for target in targets]
+        if destroy:
+            args.append("-destroy")
+        return self.run(*args)
+
+    def show(self, plan_file: str) -> str:
+        return self.run("show", "-no-color", plan_file)
+
+    def apply(self, plan_file: str) -> str:
+        return self.run("apply", "-input=false", "-no-color", "-auto-approve", plan_file)
+
+    def outputs(self) -> dict[str, Any]:
+        """The root module's outputs, by name (their values only)."""
+        raw = json.loads(self._execute(["output", "-json", "-no-color"], True).stdout or "{}")
+        return {name: entry.get("value") for name, entry in raw.items()}
+
+    def state_addresses(self) -> list[str]:
+        output = self.run("state", "list", "-no-color", check=False)
+        return [line.strip() for line in output.splitlines() if line.strip() and " " not in line.strip()]

@@ -1,0 +1,105 @@
+"""``scripts/deploy --processor all --local`` end to end: a real terraform apply on the embedded emulator,
+real zips uploaded, then the proof (an alert object in, its partition or statement out).
+
+The lifecycle test (deploy, redeploy, rollback, destroy in one emulator) takes about five minutes on two
+cores: it runs when ``STREAMALERT_E2E_LIFECYCLE=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from streamalert.cli.deploy import deploy
+from streamalert.cli.deployment import Options
+from streamalert.cli.destroy import destroy
+from streamalert.cli.rollback import rollback
+from streamalert.local_aws import LocalAws
+from tests.helpers import ACCOUNT_ID, REGION
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+BASIC = REPO / "tests" / "fixtures" / "terraform" / "configs" / "basic"
+FUNCTION = "acme_streamalert_athena_partition_refresh"
+# The issue asks for under three minutes from a warm environment; the test allows for a loaded machine
+BUDGET_SECONDS = 280
+
+
+@pytest.fixture(autouse=True)
+def _terraform_required() -> None:
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not on PATH (a documented prerequisite of scripts/deploy)")
+
+
+def test_deploy_all_local_applies_and_proves_the_pipeline(tmp_path: Path) -> None:
+    command = [sys.executable, str(REPO / "scripts" / "deploy"), "--processor", "all", "--local"]
+    started = time.monotonic()
+    result = subprocess.run(
+        [*command, "--build-dir", str(tmp_path / "build")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=BUDGET_SECONDS + 60,
+    )
+    elapsed = time.monotonic() - started
+
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "deploy: terraform apply: Apply complete! Resources: " in out
+    assert f"deploy: athena: {FUNCTION} alias production -> version 1 (published 1)" in out
+    assert "holds the ObjectCreated notification of s3://acme.streamalerts/alerts/dt=" in out
+    handler_line = next(line for line in out.splitlines() if line.startswith("deploy: refresh handler: "))
+    summary = json.loads(handler_line.removeprefix("deploy: refresh handler: ").split(", its logs in ")[0])
+    assert summary["messages_kept"] == 0
+    assert summary["partitions_added"] or summary["tables_repaired"]
+    assert "deploy: glue partition streamalert.alerts" in out or "deploy: athena statement" in out
+    assert out.rstrip().endswith("deploy: done")
+    assert (tmp_path / "build" / "packages" / "athena_refresh.zip").is_file()
+    assert (
+        "Refresh finished" in (tmp_path / "build" / "terraform" / "local" / "refresh-handler.log").read_text()
+    )
+    assert elapsed < BUDGET_SECONDS, f"took {elapsed:.0f}s"
+
+
+@pytest.fixture
+def emulator() -> Iterator[LocalAws]:
+    local = LocalAws(ACCOUNT_ID, REGION)
+    local.start()
+    yield local
+    local.stop()
+
+
+@pytest.mark.skipif(
+    os.environ.get("STREAMALERT_E2E_LIFECYCLE") != "1",
+    reason="about five minutes: set STREAMALERT_E2E_LIFECYCLE=1 to run deploy, rollback and destroy",
+)
+def test_redeploy_rollback_and_destroy_keep_the_protected_data(tmp_path: Path, emulator: LocalAws) -> None:
+    config_dir = tmp_path / "conf"
+    shutil.copytree(BASIC, config_dir)
+    options = Options("athena", local=True, yes=True, config_dir=config_dir, build_root=tmp_path / "build")
+    lambda_client = boto3.client("lambda", region_name=REGION)
+
+    assert deploy(options, local_aws=emulator) == 0
+    lambda_json = config_dir / "lambda.json"
+    lambda_json.write_text(lambda_json.read_text().replace('"memory": 128', '"memory": 256'))
+    assert deploy(options, local_aws=emulator) == 0
+    assert lambda_client.get_alias(FunctionName=FUNCTION, Name="production")["FunctionVersion"] == "2"
+
+    assert rollback(options, local_aws=emulator) == 0
+    assert lambda_client.get_alias(FunctionName=FUNCTION, Name="production")["FunctionVersion"] == "1"
+
+    assert destroy(options, local_aws=emulator) == 0
+    assert FUNCTION not in [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
+    boto3.client("s3", region_name=REGION).head_bucket(Bucket="acme.streamalerts")
+    glue = boto3.client("glue", region_name=REGION)
+    assert glue.get_table(DatabaseName="streamalert", Name="alerts")["Table"]["Name"] == "alerts"

@@ -1,0 +1,223 @@
+"""The template contexts, built from configs and checked without rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from streamalert.terraform.context import (
+    DeployTarget,
+    athena_refresh_context,
+    aws_partition,
+    shared_context,
+    source_bucket,
+    state_location,
+)
+from tests.streamalert.terraform.conftest import fixture_config
+
+
+def statements(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {statement["Sid"]: statement for statement in context["function"]["policy"]["Statement"]}
+
+
+def test_names_carry_the_prefix() -> None:
+    context = athena_refresh_context(fixture_config("basic"))
+
+    assert context["function"]["name"] == "acme_streamalert_athena_partition_refresh"
+    assert context["function"]["alias"] == "production"
+    assert context["queue"]["name"] == "acme_streamalert_athena_data_bucket_notifications"
+    assert context["queue"]["dead_letter_name"] == "acme_streamalert_athena_data_bucket_notifications_dlq"
+    assert context["alerts_bucket"] == "acme.streamalerts"
+    assert context["workgroup"]["name"] == "acme_streamalert"
+    assert context["log_group"]["name"] == "/aws/lambda/acme_streamalert_athena_partition_refresh"
+
+
+def test_function_settings_come_from_the_config() -> None:
+    function = athena_refresh_context(fixture_config("athena_modes"))["function"]
+
+    assert (function["memory"], function["timeout"]) == (512, 300)
+    assert function["handler"] == "apps.athena_refresh.main.handler"
+    assert function["runtime"].startswith("python3.")
+
+
+def test_queue_keeps_messages_14_days_and_hides_them_six_function_timeouts() -> None:
+    queue = athena_refresh_context(fixture_config("athena_modes"))["queue"]
+
+    assert queue["retention_seconds"] == 14 * 24 * 3600
+    assert queue["visibility_timeout"] == 6 * 300
+    assert queue["max_receive_count"] == 5
+
+
+def test_only_the_configured_buckets_of_this_account_may_send_to_the_queue() -> None:
+    [statement] = athena_refresh_context(fixture_config("athena_modes"))["queue"]["policy"]["Statement"]
+
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == (
+        "arn:aws-us-gov:sqs:us-gov-west-1:210987654321:beta-team_streamalert_athena_data_bucket_notifications"
+    )
+    assert statement["Condition"] == {
+        "ArnLike": {
+            "aws:SourceArn": [
+                "arn:aws-us-gov:s3:::beta-logs",
+                "arn:aws-us-gov:s3:::beta-other-logs",
+                "arn:aws-us-gov:s3:::beta-team.streamalerts",
+            ]
+        },
+        "StringEquals": {"aws:SourceAccount": "210987654321"},
+    }
+
+
+def test_disabled_function_keeps_its_schedule_switched_off() -> None:
+    assert athena_refresh_context(fixture_config("athena_modes"))["schedule"]["state"] == "DISABLED"
+    assert athena_refresh_context(fixture_config("basic"))["schedule"]["state"] == "ENABLED"
+
+
+def test_schedule_uses_the_refresh_interval() -> None:
+    schedule = athena_refresh_context(fixture_config("athena_modes"))["schedule"]
+
+    assert schedule["expression"] == "cron(0/15 * * * ? *)"
+
+
+def test_every_source_is_notified_with_its_prefix_as_filter() -> None:
+    notifications = athena_refresh_context(fixture_config("athena_modes"))["notifications"]
+
+    assert [(n["bucket"], n["filter_prefix"]) for n in notifications] == [
+        ("beta-logs", "dns/"),
+        ("beta-logs", "vpc/flow/"),
+        ("beta-other-logs", ""),
+        ("beta-team.streamalerts", ""),
+    ]
+
+
+def test_no_wildcard_actions_or_resources_in_the_function_policy() -> None:
+    for name in ("basic", "athena_modes", "custom_settings"):
+        for statement in athena_refresh_context(fixture_config(name))["function"]["policy"]["Statement"]:
+            assert all("*" not in action for action in statement["Action"])
+            assert "*" not in statement["Resource"]
+            assert all(resource.startswith("arn:") for resource in statement["Resource"])
+
+
+def test_glue_only_configs_get_no_athena_or_data_access() -> None:
+    granted = statements(athena_refresh_context(fixture_config("custom_settings")))
+
+    assert set(granted) == {"WriteOwnLogs", "DrainNotificationQueue", "ReadTablesAndRegisterPartitions"}
+    assert granted["DrainNotificationQueue"]["Action"] == [
+        "sqs:DeleteMessage",
+        "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage",
+    ]
+
+
+def test_athena_modes_get_the_workgroup_data_reads_and_results_bucket() -> None:
+    granted = statements(athena_refresh_context(fixture_config("athena_modes")))
+
+    assert granted["RunRefreshStatements"]["Resource"] == [
+        "arn:aws-us-gov:athena:us-gov-west-1:210987654321:workgroup/beta-team_streamalert"
+    ]
+    assert "athena:StartQueryExecution" in granted["RunRefreshStatements"]["Action"]
+    assert granted["ReadDataObjects"]["Resource"] == [
+        "arn:aws-us-gov:s3:::beta-logs/dns/*",
+        "arn:aws-us-gov:s3:::beta-logs/vpc/flow/*",
+        "arn:aws-us-gov:s3:::beta-other-logs/*",
+        "arn:aws-us-gov:s3:::beta-team.streamalerts/*",
+    ]
+    assert granted["WriteQueryResults"]["Resource"] == [
+        "arn:aws-us-gov:s3:::beta-team-athena-query-results/*"
+    ]
+    assert granted["ReadTablesAndRegisterPartitions"]["Resource"] == [
+        "arn:aws-us-gov:glue:us-gov-west-1:210987654321:catalog",
+        "arn:aws-us-gov:glue:us-gov-west-1:210987654321:database/beta_team_streamalert",
+        "arn:aws-us-gov:glue:us-gov-west-1:210987654321:table/beta_team_streamalert/*",
+    ]
+
+
+def test_mixed_configs_read_only_the_data_of_athena_routes() -> None:
+    granted = statements(athena_refresh_context(fixture_config("basic")))
+
+    assert granted["ReadDataObjects"]["Resource"] == ["arn:aws:s3:::acme-firehose-data/cloudtrail/*"]
+    assert granted["ListDataBuckets"]["Resource"] == ["arn:aws:s3:::acme-firehose-data"]
+
+
+def test_alerts_table_is_json_partitioned_by_dt() -> None:
+    table = athena_refresh_context(fixture_config("basic"))["alerts_table"]
+
+    assert table["location"] == "s3://acme.streamalerts/alerts/"
+    assert table["partition_keys"] == [{"name": "dt", "type": "string"}]
+
+
+def test_protected_resources_are_the_data_and_catalog() -> None:
+    protected = athena_refresh_context(fixture_config("basic"))["protected"]
+
+    assert "aws_s3_bucket.alerts" in protected
+    assert "aws_glue_catalog_database.streamalert" in protected
+    assert "aws_glue_catalog_table.alerts" in protected
+    assert "aws_s3_bucket.results" not in protected
+
+
+def test_one_notification_per_bucket_merges_its_sources() -> None:
+    config = fixture_config("athena_modes")
+    shared = shared_context(config, DeployTarget(local=False), [athena_refresh_context(config)])
+
+    by_bucket = {n["bucket"]: n for n in shared["notifications"]}
+    assert sorted(by_bucket) == ["beta-logs", "beta-other-logs", "beta-team.streamalerts"]
+    assert [q["filter_prefix"] for q in by_bucket["beta-logs"]["queues"]] == ["dns/", "vpc/flow/"]
+    assert by_bucket["beta-logs"]["resource"] == "bucket_beta_logs"
+    assert by_bucket["beta-logs"]["modules"] == ["athena_refresh"]
+    assert all(q["events"] == ["s3:ObjectCreated:*"] for n in shared["notifications"] for q in n["queues"])
+
+
+def test_notifications_of_several_modules_merge_on_one_bucket() -> None:
+    config = fixture_config("basic")
+    athena = athena_refresh_context(config)
+    other = {
+        "module": "rule_processor",
+        "owned_buckets": [],
+        "notifications": [{"bucket": "acme-firehose-data", "id": "rule_processor:x", "filter_prefix": "x/"}],
+    }
+    shared = shared_context(config, DeployTarget(local=False), [athena, other])
+
+    [notification] = [n for n in shared["notifications"] if n["bucket"] == "acme-firehose-data"]
+    assert notification["modules"] == ["athena_refresh", "rule_processor"]
+    assert [q["module"] for q in notification["queues"]] == ["athena_refresh", "rule_processor"]
+
+
+def test_local_target_stands_in_for_data_buckets_it_does_not_create() -> None:
+    config = fixture_config("basic")
+    shared = shared_context(config, DeployTarget(local=True), [athena_refresh_context(config)])
+
+    assert [s["bucket"] for s in shared["stand_in_buckets"]] == ["acme-firehose-data"]
+    assert (
+        shared_context(config, DeployTarget(local=False), [athena_refresh_context(config)])[
+            "stand_in_buckets"
+        ]
+        == []
+    )
+
+
+def test_state_and_source_buckets_default_from_the_prefix() -> None:
+    config = fixture_config("basic")
+
+    assert state_location(config) == ("acme-streamalert-terraform-state", "streamalert/terraform.tfstate")
+    assert source_bucket(config) == "acme-streamalert-source"
+
+
+def test_state_and_source_buckets_from_global_json() -> None:
+    config = fixture_config("custom_settings")
+
+    assert state_location(config) == ("prod-shared-terraform-state", "security/streamalert.tfstate")
+    assert source_bucket(config) == "prod-lambda-artifacts"
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [
+        ("us-east-1", "aws"),
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("us-iso-east-1", "aws-iso"),
+    ],
+)
+def test_arn_partition_of_a_region(region: str, partition: str) -> None:
+    assert aws_partition(region) == partition

@@ -1,0 +1,131 @@
+"""Rendering: golden files, determinism, quoting, the build directory, and ``terraform validate``.
+
+Regenerate the golden files after a deliberate template change with
+``STREAMALERT_UPDATE_GOLDEN=1 pytest tests/streamalert/terraform/test_render.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from streamalert.processors import deployable
+from streamalert.terraform import render
+from streamalert.terraform.context import DeployTarget
+from streamalert.terraform.runner import Terraform
+from tests.streamalert.terraform.conftest import CONFIG_NAMES, GOLDEN_DIR, fixture_config
+
+UPDATE_GOLDEN = os.environ.get("STREAMALERT_UPDATE_GOLDEN") == "1"
+TARGETS = {"local": DeployTarget(local=True), "aws": DeployTarget(local=False)}
+
+
+def render_into(build_dir: Path, config_name: str, target: str, *, fmt: bool = True) -> dict[Path, str]:
+    """Render a fixture config into ``build_dir`` (terraform fmt applied); the files as written."""
+    config = fixture_config(config_name)
+    files = render.render_files(config, TARGETS[target], deployable(config))
+    render.write_files(files, build_dir)
+    if fmt:
+        Terraform.locate(build_dir).fmt()
+    return {path: (build_dir / path).read_text() for path in files}
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+@pytest.mark.parametrize("config_name", CONFIG_NAMES)
+def test_rendered_terraform_matches_the_golden_files(
+    terraform_binary: str, tmp_path: Path, config_name: str, target: str
+) -> None:
+    rendered = render_into(tmp_path, config_name, target)
+    golden_dir = GOLDEN_DIR / config_name / target
+    if UPDATE_GOLDEN:
+        shutil.rmtree(golden_dir, ignore_errors=True)
+        for path, text in rendered.items():
+            (golden_dir / path).parent.mkdir(parents=True, exist_ok=True)
+            (golden_dir / path).write_text(text)
+    golden = {path.relative_to(golden_dir): path.read_text() for path in golden_dir.rglob("*.tf")}
+
+    assert rendered == golden
+
+
+@pytest.mark.parametrize("config_name", CONFIG_NAMES)
+def test_the_same_config_renders_byte_identical_files(config_name: str) -> None:
+    config = fixture_config(config_name)
+
+    first = render.render_files(config, TARGETS["aws"], deployable(config))
+    second = render.render_files(fixture_config(config_name), TARGETS["aws"], deployable(config))
+
+    assert first == second
+
+
+def test_config_values_cannot_become_interpolations() -> None:
+    config = fixture_config("custom_settings")
+    files = render.render_files(config, TARGETS["aws"], deployable(config))
+
+    assert '"prod-data/$${jndi}/*"' not in files[Path("athena_refresh/main.tf")]  # glue only: no data read
+    assert '"athena_refresh:prod-data/$${jndi}"' in files[Path("main.tf")]
+    assert "${jndi}" not in files[Path("main.tf")].replace("$${jndi}", "")
+
+
+def test_a_value_placed_raw_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "raw.tf.j2").write_text('name = "{{ name }}"\n')
+    env = render.environment(tmp_path)
+
+    with pytest.raises(render.RenderError, match="without the hcl filter"):
+        env.get_template("raw.tf.j2").render(name="x")
+
+
+def test_a_missing_value_is_an_error_not_an_empty_string(tmp_path: Path) -> None:
+    (tmp_path / "shared.tf.j2").write_text("name = {{ missing | hcl }}\n")
+    config = fixture_config("basic")
+
+    with pytest.raises(render.RenderError, match="missing"):
+        render.render_files(config, TARGETS["aws"], (), templates_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "folder", [render.REPO_ROOT, render.TEMPLATES_DIR, render.REPO_ROOT / "streamalert" / "terraform"]
+)
+def test_the_source_tree_is_never_a_build_directory(folder: Path) -> None:
+    with pytest.raises(render.RenderError, match="source tree"):
+        render.write_files({Path("main.tf"): ""}, folder)
+
+
+def test_files_of_a_removed_module_are_deleted_and_state_kept(tmp_path: Path) -> None:
+    (tmp_path / "old_module").mkdir()
+    (tmp_path / "old_module" / "main.tf").write_text("# stale\n")
+    (tmp_path / "stale.tf").write_text("# stale\n")
+    (tmp_path / "terraform.tfstate").write_text("{}")
+
+    render_into(tmp_path, "basic", "aws", fmt=False)
+
+    assert not (tmp_path / "old_module").exists()
+    assert not (tmp_path / "stale.tf").exists()
+    assert (tmp_path / "terraform.tfstate").exists()
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.tf")) == [
+        "athena_refresh/main.tf",
+        "main.tf",
+    ]
+
+
+@pytest.mark.parametrize(("config_name", "target"), [("basic", "local"), ("athena_modes", "aws")])
+def test_rendered_terraform_passes_terraform_validate(
+    terraform_binary: str, tmp_path: Path, config_name: str, target: str
+) -> None:
+    render_into(tmp_path, config_name, target)
+    terraform = Terraform.locate(tmp_path)
+
+    terraform.run("init", "-backend=false", "-input=false", "-no-color")
+    result = subprocess.run(
+        [terraform_binary, "validate", "-no-color"],
+        cwd=tmp_path,
+        env=terraform.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "The configuration is valid" in result.stdout

@@ -1,0 +1,99 @@
+"""Lambda zips: the same source gives the same bytes; the zip holds what the function imports."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from streamalert.packaging import REPO_ROOT, PackagingError, build_package, human_size, zip_names
+
+CONFIG_DIR = REPO_ROOT / "tests" / "fixtures" / "terraform" / "configs" / "basic"
+
+
+def test_the_same_source_gives_the_same_hash(tmp_path: Path) -> None:
+    first = build_package("athena_refresh", CONFIG_DIR, tmp_path / "one")
+    second = build_package("athena_refresh", CONFIG_DIR, tmp_path / "two")
+
+    assert first.sha256_hex == second.sha256_hex
+    assert first.path.read_bytes() == second.path.read_bytes()
+    assert first.key == f"athena_refresh/{first.sha256_hex}.zip"
+
+
+def test_a_changed_source_gives_another_hash(tmp_path: Path) -> None:
+    config_dir = tmp_path / "conf"
+    shutil.copytree(CONFIG_DIR, config_dir)
+    before = build_package("athena_refresh", config_dir, tmp_path / "out")
+    lambda_json = config_dir / "lambda.json"
+    lambda_json.write_text(lambda_json.read_text().replace('"memory": 128', '"memory": 256'))
+
+    after = build_package("athena_refresh", config_dir, tmp_path / "out")
+
+    assert after.sha256_hex != before.sha256_hex
+
+
+def test_touching_files_does_not_change_the_hash(tmp_path: Path) -> None:
+    config_dir = tmp_path / "conf"
+    shutil.copytree(CONFIG_DIR, config_dir)
+    before = build_package("athena_refresh", config_dir, tmp_path / "out")
+    for path in config_dir.iterdir():
+        path.touch()
+        path.chmod(0o600)
+
+    assert build_package("athena_refresh", config_dir, tmp_path / "out").sha256_hex == before.sha256_hex
+
+
+def test_the_zip_holds_the_function_its_framework_config_and_marshmallow(tmp_path: Path) -> None:
+    package = build_package("athena_refresh", CONFIG_DIR, tmp_path)
+    names = zip_names(package.path)
+
+    assert names == sorted(names)
+    for expected in (
+        "apps/__init__.py",
+        "apps/athena_refresh/main.py",
+        "streamalert/config.py",
+        "config_schemas/models.py",
+        "conf/global.json",
+        "conf/lambda.json",
+        "marshmallow/__init__.py",
+    ):
+        assert expected in names
+    assert not any(
+        name.startswith(("apps/rule_processor/", "boto3/", "botocore/", "tests/")) for name in names
+    )
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
+    assert any(name.startswith("marshmallow-") and name.endswith(".dist-info/METADATA") for name in names)
+    assert package.size == package.path.stat().st_size
+    assert package.entries == len(names)
+
+
+def test_entries_carry_fixed_dates_and_modes(tmp_path: Path) -> None:
+    package = build_package("athena_refresh", CONFIG_DIR, tmp_path)
+
+    with zipfile.ZipFile(package.path) as archive:
+        infos = archive.infolist()
+    assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {info.external_attr >> 16 for info in infos} == {0o100644}
+
+
+def test_the_zipped_handler_imports_from_the_zip_alone(tmp_path: Path) -> None:
+    package = build_package("athena_refresh", CONFIG_DIR, tmp_path)
+    with zipfile.ZipFile(package.path) as archive:
+        archive.extractall(tmp_path / "task")
+
+    assert (tmp_path / "task" / "apps" / "athena_refresh" / "main.py").is_file()
+    assert (tmp_path / "task" / "conf" / "lambda.json").read_bytes() == (
+        CONFIG_DIR / "lambda.json"
+    ).read_bytes()
+
+
+def test_an_unknown_app_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PackagingError, match="no function source"):
+        build_package("no_such_app", CONFIG_DIR, tmp_path)
+
+
+@pytest.mark.parametrize(("size", "text"), [(512, "512 B"), (2048, "2.0 KiB"), (3 * 1024 * 1024, "3.0 MiB")])
+def test_sizes_are_printed_for_people(size: int, text: str) -> None:
+    assert human_size(size) == text

@@ -1,0 +1,60 @@
+"""The processor registry: one table feeds the --processor choices and says what can be deployed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from config_schemas.models import LambdaConfig
+from streamalert.config import load_config
+from streamalert.processors import (
+    PROCESSOR_CHOICES,
+    PROCESSORS,
+    ProcessorSelectionError,
+    by_name,
+    deployable,
+    select,
+)
+
+BASIC = Path(__file__).resolve().parents[1] / "fixtures" / "terraform" / "configs" / "basic"
+
+
+def test_the_choices_are_every_processor_and_all() -> None:
+    assert PROCESSOR_CHOICES == ("athena", "rule", "alert", "all")
+    assert [p.function_name("acme") for p in PROCESSORS] == [
+        "acme_streamalert_athena_partition_refresh",
+        "acme_streamalert_rule_processor",
+        "acme_streamalert_alert_processor",
+    ]
+
+
+def test_every_built_processor_has_an_app_and_a_template() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    for processor in PROCESSORS:
+        if processor.built:
+            assert (repo / "apps" / processor.app / "main.py").is_file()
+            assert (repo / "tf_templates" / f"{processor.module}.tf.j2").is_file()
+
+
+def test_all_selects_the_configured_built_processors() -> None:
+    config = load_config(BASIC)
+
+    assert [p.cli_name for p in select("all", config)] == ["athena"]
+    assert select("athena", config) == (by_name("athena"),)
+
+
+def test_a_processor_not_built_yet_says_so() -> None:
+    with pytest.raises(ProcessorSelectionError, match="Rule Processor \\(rule\\) is not built yet"):
+        select("rule", load_config(BASIC))
+
+
+def test_a_processor_missing_from_lambda_json_says_so() -> None:
+    config = replace(load_config(BASIC), lambda_config=LambdaConfig())
+
+    with pytest.raises(ProcessorSelectionError, match="no athena_partition_refresh_config block"):
+        select("athena", config)
+    with pytest.raises(ProcessorSelectionError, match="configures no processor"):
+        select("all", config)
+    assert deployable(config) == ()
