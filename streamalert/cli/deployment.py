@@ -70,23 +70,7 @@ class Deployment:
         return context.source_bucket(self.config)
 
     def check_account(self) -> None:
-        """Refuse credentials of another account, or a session region other than global.json's."""
-        account = self.config.account
-        with self.progress.step("check AWS account") as step:
-            session_region = boto3.session.Session().region_name
-            if session_region and session_region != account.region:
-                raise AccountMismatchError(
-                    "check AWS account",
-                    f"the AWS session's region is {session_region} but global.json says {account.region}",
-                )
-            identity = aws.client("sts", self.aws_settings).get_caller_identity()
-            if identity["Account"] != account.aws_account_id:
-                raise AccountMismatchError(
-                    "check AWS account",
-                    f"the credentials are of account {identity['Account']} but global.json says "
-                    f"{account.aws_account_id}: refusing to deploy",
-                )
-            step.detail = f"account {account.aws_account_id}, region {account.region} ({identity['Arn']})"
+        check_account(self.config, self.progress)
 
     def render(self) -> None:
         with self.progress.step("render terraform") as step:
@@ -212,6 +196,26 @@ class Deployment:
         answer = input(f"{question} [y/N] ").strip().lower()
         if answer not in {"y", "yes"}:
             raise StepFailed("confirm", "not confirmed: nothing was applied")
+
+
+def check_account(config: Config, progress: Progress, verb: str = "deploy") -> None:
+    """Refuse credentials of another account, or a session region other than global.json's."""
+    account = config.account
+    with progress.step("check AWS account") as step:
+        session_region = boto3.session.Session().region_name
+        if session_region and session_region != account.region:
+            raise AccountMismatchError(
+                "check AWS account",
+                f"the AWS session's region is {session_region} but global.json says {account.region}",
+            )
+        identity = aws.client("sts", aws.AwsSettings(region=account.region)).get_caller_identity()
+        if identity["Account"] != account.aws_account_id:
+            raise AccountMismatchError(
+                "check AWS account",
+                f"the credentials are of account {identity['Account']} but global.json says "
+                f"{account.aws_account_id}: refusing to {verb}",
+            )
+        step.detail = f"account {account.aws_account_id}, region {account.region} ({identity['Arn']})"
 
 
 def bucket_exists(s3: Any, name: str) -> bool:
