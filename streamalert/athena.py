@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 LOGGER = get_logger(__name__)
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_UNSAFE_LITERAL = re.compile(r"['\\\x00-\x1f\x7f]")
+_UNSAFE_LITERAL = re.compile(r"['\\\x00-\x1f\x7f-\x9f]")
 _DONE_OK = "SUCCEEDED"
 _DONE_FAILED = frozenset({"FAILED", "CANCELLED"})
 
@@ -113,8 +113,11 @@ class AthenaQueryRunner:
         self._margin = safety_margin_seconds
         self._max_polls = max_polls
 
-    def run(self, queries: Sequence[str], deadline: Deadline) -> list[QueryOutcome]:
-        """Run every query; one outcome per query, in order. A failed, cancelled or unfinished query fails."""
+    def run(
+        self, queries: Sequence[str], deadline: Deadline, *, margin: float | None = None
+    ) -> list[QueryOutcome]:
+        """Run every query; one outcome per query, in order. A failed, cancelled or unfinished query fails.
+        Polling stops with ``margin`` seconds left (default: the runner's safety margin)."""
         outcomes: dict[int, QueryOutcome] = {}
         running: dict[str, int] = {}
         for index, query in enumerate(queries):
@@ -132,9 +135,10 @@ class AthenaQueryRunner:
             running[execution_id] = index
         delay = self._first_poll
         polls = 0
-        while running and polls < self._max_polls and deadline.has(self._margin):
+        margin = self._margin if margin is None else margin
+        while running and polls < self._max_polls and deadline.has(margin):
             polls += 1
-            self._sleep(min(delay, max(0.0, deadline.remaining_seconds() - self._margin)))
+            self._sleep(min(delay, max(0.0, deadline.remaining_seconds() - margin)))
             delay = min(delay * 2, self._max_poll)
             for execution_id, state, reason in self._states(list(running)):
                 if state == _DONE_OK or state in _DONE_FAILED:

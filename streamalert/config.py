@@ -103,6 +103,8 @@ def _read_json(path: Path) -> Any:
         raise ConfigFileError(
             [f"{path.name}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"]
         ) from err
+    except (ValueError, RecursionError) as err:  # numbers too long, nesting too deep for Python
+        raise ConfigFileError([f"{path.name}: cannot parse JSON: {err}"]) from err
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -18,12 +18,12 @@ FIREHOSE_COLUMN = "dt"
 
 _COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9\-_.:/ ]+\Z")
-_UNSAFE_FOLDER = re.compile(r"['\"\\\x00-\x1f\x7f]")
+_UNSAFE_FOLDER = re.compile(r"['\"\\\x00-\x1f\x7f-\x9f]")
 _FIREHOSE_PARTS = (
-    re.compile(r"\d{4}\Z"),
+    re.compile(r"[0-9]{4}\Z"),
     re.compile(r"(0[1-9]|1[0-2])\Z"),
-    re.compile(r"(0[1-9]|[12]\d|3[01])\Z"),
-    re.compile(r"([01]\d|2[0-3])\Z"),
+    re.compile(r"(0[1-9]|[12][0-9]|3[01])\Z"),
+    re.compile(r"([01][0-9]|2[0-3])\Z"),
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -65,14 +65,19 @@ class SqsQueue:
             for message in response.get("Messages", [])
         ]
 
-    def delete(self, messages: Sequence[QueueMessage]) -> list[QueueMessage]:
+    def delete(
+        self, messages: Sequence[QueueMessage], time_left: Callable[[], bool] = lambda: True
+    ) -> list[QueueMessage]:
         """Delete messages with DeleteMessageBatch, 10 a call; returns the ones that could not be deleted.
 
-        Entries that failed are sent again, only they, a bounded number of times.
+        Entries that failed are sent again, only they, a bounded number of times. Once ``time_left()`` is
+        false, what is not deleted yet is returned as it is (it will be received again).
         """
         unique = list({message.message_id: message for message in messages}.values())
         failed: list[QueueMessage] = []
         for start in range(0, len(unique), SQS_MAX_BATCH):
+            if not time_left():
+                return failed + unique[start:]
             failed.extend(self._delete_chunk(unique[start : start + SQS_MAX_BATCH]))
         return failed
 

@@ -36,16 +36,14 @@ class PartitionCommitter:
     """Writes what a plan needs. Remembers, for the life of a warm container, the partitions it wrote,
     so that they are not written again."""
 
-    def __init__(
-        self, catalog: GlueCatalog, athena: AthenaQueryRunner, database: str, safety_margin_seconds: float
-    ) -> None:
+    def __init__(self, catalog: GlueCatalog, athena: AthenaQueryRunner, database: str) -> None:
         self._catalog = catalog
         self._athena = athena
         self._database = database
-        self._margin = safety_margin_seconds
         self._written: set[tuple[str, Partition]] = set()
 
-    def commit(self, plan: RefreshPlan, deadline: Deadline) -> CommitResult:
+    def commit(self, plan: RefreshPlan, deadline: Deadline, margin: float) -> CommitResult:
+        """Write the plan's partitions and repairs; nothing is started with less than ``margin`` left."""
         result = CommitResult()
         queries: list[str] = []
         query_needs: list[list[Need]] = []
@@ -55,7 +53,7 @@ class PartitionCommitter:
             if not new:
                 continue
             if refresh_type is RefreshType.ADD_GLUE_PARTITION:
-                self._commit_glue(table, plan, new, deadline, result)
+                self._commit_glue(table, plan, new, deadline.has(margin), result)
             else:
                 try:
                     statements = add_partition_statements(self._database, table, new)
@@ -69,15 +67,17 @@ class PartitionCommitter:
             queries.append(repair_table_statement(self._database, table))
             query_needs.append([Need(table)])
         if queries:
-            for outcome, needs in zip(self._athena.run(queries, deadline), query_needs, strict=True):
+            for outcome, needs in zip(
+                self._athena.run(queries, deadline, margin=margin), query_needs, strict=True
+            ):
                 if outcome.succeeded:
                     self._record(needs, result)
         return result
 
     def _commit_glue(
-        self, table: str, plan: RefreshPlan, new: list[Partition], deadline: Deadline, result: CommitResult
+        self, table: str, plan: RefreshPlan, new: list[Partition], time_left: bool, result: CommitResult
     ) -> None:
-        if not deadline.has(self._margin):
+        if not time_left:
             LOGGER.warning(
                 "No time left to write partitions", extra=context(table=table, partitions=len(new))
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +18,8 @@ from streamalert.constants import (
     ATHENA_METRICS_NAMESPACE,
     ENV_RECEIVE_WAIT_SECONDS,
     athena_function_name,
-    athena_workgroup_name,
     athena_queue_name,
+    athena_workgroup_name,
 )
 from streamalert.deadline import Deadline
 from streamalert.exceptions import StreamAlertError
@@ -38,12 +38,14 @@ class SettingsError(StreamAlertError):
 class RefreshSettings:
     """How a run spends its time. ``receive_wait_seconds`` is the long-poll wait of each receive (at most 2;
     tests use 0). Receiving stops after ``max_messages``, or once only ``receive_share`` of the run's time
-    is spent; everything stops with ``safety_margin_seconds`` left."""
+    is spent; everything stops with ``safety_margin_seconds`` left (a fifth of the run at most). A run that
+    starts with less than ``minimum_run_seconds`` does nothing."""
 
     receive_wait_seconds: int = 1
     max_messages: int = 5000
     receive_share: float = 0.5
     safety_margin_seconds: float = 5.0
+    minimum_run_seconds: float = 0.5
 
     def __post_init__(self) -> None:
         if not 0 <= self.receive_wait_seconds <= 2:
@@ -85,9 +87,7 @@ class PartitionRefresher:
         self._catalog = catalog
         self._router = router
         self._settings = settings
-        self._committer = PartitionCommitter(
-            catalog, athena, catalog.database, settings.safety_margin_seconds
-        )
+        self._committer = PartitionCommitter(catalog, athena, catalog.database)
         self._tables: dict[str, TableInfo] = {}
         self._database_checked = False
 
@@ -97,6 +97,7 @@ class PartitionRefresher:
         block = config.athena_refresh
         if block is None:
             raise ValueError("lambda.json has no athena_partition_refresh_config block")
+        settings = settings or RefreshSettings()
         aws_settings = aws.AwsSettings(region=config.account.region)
         catalog = GlueCatalog(aws.glue_client(aws_settings), block.database_name)
         athena = AthenaQueryRunner(
@@ -104,6 +105,7 @@ class PartitionRefresher:
             block.database_name,
             f"s3://{block.results_bucket}/refresh/",
             workgroup=athena_workgroup_name(config.account.prefix),
+            safety_margin_seconds=settings.safety_margin_seconds,
         )
         return cls(
             queue_name=athena_queue_name(config.account.prefix),
@@ -112,17 +114,22 @@ class PartitionRefresher:
             catalog=catalog,
             athena=athena,
             router=SourceRouter(block.routes),
-            settings=settings or RefreshSettings(),
+            settings=settings,
         )
 
     def run_scheduled(self, deadline: Deadline) -> dict[str, Any]:
         """Drain the queue, commit, delete what was committed; a JSON-serialisable summary."""
+        if not deadline.has(self._settings.minimum_run_seconds):
+            LOGGER.warning("Too little time left to refresh: nothing done")
+            return self._finish(0, 0, RefreshPlan(messages=[]), CommitResult())
+        margin = self._margin(deadline)
         self._check_database()
         queue = self._get_queue()
-        messages = self._drain(queue, deadline)
-        plan, result = self._commit(messages, deadline)
+        messages = self._drain(queue, deadline, margin)
+        plan, result = self._commit(messages, deadline, margin)
         deletable = [p.message for p in plan.messages if p.deletable_alone and p.needs <= result.done]
-        return self._finish(len(messages), self._delete(queue, deletable, deadline), plan, result)
+        deleted = self._delete(queue, deletable, lambda: deadline.has(margin / 2))
+        return self._finish(len(messages), deleted, plan, result)
 
     def run_event_source(self, messages: Sequence[QueueMessage], deadline: Deadline) -> dict[str, Any]:
         """Process the messages that SQS handed over; report, never delete, those not fully handled."""
@@ -131,7 +138,7 @@ class PartitionRefresher:
         except (DatabaseNotFoundError, ClientError, BotoCoreError) as err:
             LOGGER.error("Every message is reported as failed", extra=context(error=str(err)))
             return _failures(messages)
-        plan, result = self._commit(list(messages), deadline)
+        plan, result = self._commit(list(messages), deadline, self._margin(deadline))
         failed = [p.message for p in plan.messages if not (p.deletable_alone and p.needs <= result.done)]
         self._finish(len(messages), len(messages) - len(failed), plan, result)
         return _failures(failed)
@@ -156,12 +163,12 @@ class PartitionRefresher:
         return summary
 
     @staticmethod
-    def _delete(queue: SqsQueue, messages: list[QueueMessage], deadline: Deadline) -> int:
+    def _delete(queue: SqsQueue, messages: list[QueueMessage], time_left: Callable[[], bool]) -> int:
         """Delete what was committed; how many went. A message not deleted is only received again."""
-        if not messages or deadline.remaining_seconds() <= 0:
+        if not messages:
             return 0
         try:
-            return len(messages) - len(queue.delete(messages))
+            return len(messages) - len(queue.delete(messages, time_left))
         except (ClientError, BotoCoreError) as err:
             LOGGER.error(
                 "Deleting messages failed: they will be received again", extra=context(error=str(err))
@@ -178,14 +185,21 @@ class PartitionRefresher:
             self._queue = SqsQueue.from_name(self._sqs_client, self._queue_name)
         return self._queue
 
-    def _drain(self, queue: SqsQueue, deadline: Deadline) -> list[QueueMessage]:
+    def _margin(self, deadline: Deadline) -> float:
+        """The run's safety margin, taken once at its start: at most a fifth of the run, so that functions
+        whose whole timeout is a few seconds still work."""
+        return min(self._settings.safety_margin_seconds, deadline.remaining_seconds() * 0.2)
+
+    def _drain(self, queue: SqsQueue, deadline: Deadline, margin: float) -> list[QueueMessage]:
         settings = self._settings
-        stop_at = settings.safety_margin_seconds + deadline.remaining_seconds() * (1 - settings.receive_share)
+        stop_at = margin + deadline.remaining_seconds() * (1 - settings.receive_share)
         messages: dict[str, QueueMessage] = {}
         while len(messages) < settings.max_messages and deadline.has(stop_at):
+            # a long poll never waits past the end of the receiving phase
+            wait = max(0, min(settings.receive_wait_seconds, int(deadline.remaining_seconds() - stop_at)))
             try:
                 batch = queue.receive(
-                    wait_seconds=settings.receive_wait_seconds,
+                    wait_seconds=wait,
                     visibility_seconds=deadline.remaining_seconds() + settings.safety_margin_seconds,
                 )
             except (ClientError, BotoCoreError) as err:
@@ -196,11 +210,13 @@ class PartitionRefresher:
             messages.update((message.message_id, message) for message in batch)
         return list(messages.values())
 
-    def _commit(self, messages: list[QueueMessage], deadline: Deadline) -> tuple[RefreshPlan, CommitResult]:
+    def _commit(
+        self, messages: list[QueueMessage], deadline: Deadline, margin: float
+    ) -> tuple[RefreshPlan, CommitResult]:
         plan = Planner(self._router, self._table_info).plan(messages)
         if not plan.partitions and not plan.repairs:
             return plan, CommitResult()
-        return plan, self._committer.commit(plan, deadline)
+        return plan, self._committer.commit(plan, deadline, margin)
 
     def _table_info(self, table: str) -> TableInfo:
         if table not in self._tables:

@@ -24,7 +24,7 @@ def alerts(count: int, hour: int = 5) -> list[str]:
 def test_too_little_time_left_returns_normally_and_touches_nothing(deployment, make_refresher):
     deployment.send(*alerts(3))
 
-    summary = run(make_refresher(), remaining_ms=4_000)  # under the 5 s safety margin
+    summary = run(make_refresher(), remaining_ms=400)  # under the half second a run needs at least
 
     assert summary["messages_received"] == 0
     assert deployment.calls["ReceiveMessage"] == 0
@@ -39,8 +39,8 @@ def test_receiving_stops_when_its_share_of_the_time_is_spent(deployment, make_re
     summary = make_refresher().run_scheduled(Deadline.from_context(context))
 
     assert 0 < summary["messages_received"] < 50
-    assert summary["messages_deleted"] == summary["messages_received"]
-    assert deployment.messages_left() == 50 - summary["messages_received"]
+    assert 0 < summary["messages_deleted"] <= summary["messages_received"]
+    assert deployment.messages_left() == 50 - summary["messages_deleted"]
     assert context.remaining_ms > 0, "the run ended before the function's timeout"
 
 
