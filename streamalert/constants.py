@@ -21,6 +21,7 @@ SQS_MAX_BATCH = 10
 SQS_MAX_BATCH_BYTES = 262_144
 SQS_MAX_VISIBILITY_SECONDS = 12 * 60 * 60
 GLUE_MAX_PARTITIONS_PER_BATCH = 100
+GLUE_MAX_PARTITIONS_PER_GET = 1000
 ATHENA_MAX_QUERY_BYTES = 262_144
 
 # Keys that S3 writes for console-made "folders": nothing to register
@@ -101,3 +102,8 @@ def athena_workgroup_name(prefix: str) -> str:
 
 # The Lambda runtime every function is deployed on (boto3 comes with it)
 LAMBDA_RUNTIME = "python3.12"
+
+
+def alarms_topic_name(prefix: str) -> str:
+    """The SNS topic every alarm of the deployment notifies (its subscriptions are the user's)."""
+    return f"{prefix}_streamalert_alarms"

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from streamalert.constants import GLUE_MAX_PARTITIONS_PER_BATCH
+from botocore.exceptions import BotoCoreError, ClientError
+
+from streamalert.constants import GLUE_MAX_PARTITIONS_PER_BATCH, GLUE_MAX_PARTITIONS_PER_GET
 from streamalert.exceptions import StreamAlertError
 from streamalert.logger import context, get_logger
 from streamalert.partitions import Partition
@@ -76,16 +78,55 @@ class GlueCatalog:
     def create_partitions(self, table: TableInfo, partitions: Sequence[Partition]) -> set[Partition]:
         """Register partitions with BatchCreatePartition, 100 a call; returns those that failed.
 
-        An ``AlreadyExistsException`` entry counts as success. Entries that failed otherwise are
-        sent again, only they, a bounded number of times; what still fails is returned.
+        An ``AlreadyExistsException`` entry counts as success when the existing partition has the same
+        location (read back with BatchGetPartition); at another folder, it fails: the new objects would
+        never be searchable. Entries that failed otherwise are sent again, only they, a bounded number of
+        times; what still fails is returned.
         """
         failed: set[Partition] = set()
+        existing: list[Partition] = []
         for start in range(0, len(partitions), GLUE_MAX_PARTITIONS_PER_BATCH):
             chunk = partitions[start : start + GLUE_MAX_PARTITIONS_PER_BATCH]
-            failed.update(self._create_chunk(table, chunk))
-        return failed
+            failed.update(self._create_chunk(table, chunk, existing))
+        return failed | self.elsewhere(table, existing)
 
-    def _create_chunk(self, table: TableInfo, chunk: Sequence[Partition]) -> set[Partition]:
+    def elsewhere(self, table: TableInfo, partitions: Sequence[Partition]) -> set[Partition]:
+        """The partitions whose values the catalog holds at another location (BatchGetPartition, 1,000 a
+        call); a chunk that cannot be read counts as elsewhere, a partition the catalog does not hold does
+        not (nothing hides its folder)."""
+        found: dict[tuple[str, ...], str] = {}
+        for start in range(0, len(partitions), GLUE_MAX_PARTITIONS_PER_GET):
+            chunk = partitions[start : start + GLUE_MAX_PARTITIONS_PER_GET]
+            try:
+                response = self._client.batch_get_partition(
+                    DatabaseName=self.database,
+                    TableName=table.name,
+                    PartitionsToGet=[{"Values": list(p.values)} for p in chunk],
+                )
+            except (ClientError, BotoCoreError) as err:
+                LOGGER.error(
+                    "Could not read partitions back", extra=context(table=table.name, error=str(err))
+                )
+                found.update((p.values, "(unknown: could not be read)") for p in chunk)
+                continue
+            for entry in response.get("Partitions", []):
+                found[tuple(entry["Values"])] = entry.get("StorageDescriptor", {}).get("Location", "")
+        conflicts = {p for p in partitions if found.get(p.values, p.location) != p.location}
+        for partition in conflicts:
+            LOGGER.error(
+                "Partition exists at another folder: its new objects stay on the queue",
+                extra=context(
+                    table=table.name,
+                    partition=partition.spec(),
+                    location=partition.location,
+                    registered_location=found.get(partition.values),
+                ),
+            )
+        return conflicts
+
+    def _create_chunk(
+        self, table: TableInfo, chunk: Sequence[Partition], existing: list[Partition]
+    ) -> set[Partition]:
         pending = list(chunk)
         for _ in range(1 + _MAX_RESENDS):
             by_values = {partition.values: partition for partition in pending}
@@ -97,9 +138,10 @@ class GlueCatalog:
             pending = []
             for error in response.get("Errors", []):
                 code = error.get("ErrorDetail", {}).get("ErrorCode", "")
-                if code == _ALREADY_EXISTS:
-                    continue
                 partition = by_values.get(tuple(error.get("PartitionValues", ())))
+                if code == _ALREADY_EXISTS and partition is not None:
+                    existing.append(partition)
+                    continue
                 if partition is None:  # an error we cannot place: nothing of the chunk is known good
                     LOGGER.error("Glue error without known partition values", extra=context(error=error))
                     return set(chunk)

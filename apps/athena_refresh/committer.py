@@ -11,6 +11,7 @@ from apps.athena_refresh.plan import Need, RefreshPlan
 from config_schemas.models import RefreshType
 from streamalert.athena import (
     AthenaQueryRunner,
+    QueryOutcome,
     UnsafeQueryError,
     add_partition_statements,
     repair_table_statement,
@@ -67,12 +68,29 @@ class PartitionCommitter:
             queries.append(repair_table_statement(self._database, table))
             query_needs.append([Need(table)])
         if queries:
-            for outcome, needs in zip(
-                self._athena.run(queries, deadline, margin=margin), query_needs, strict=True
-            ):
-                if outcome.succeeded:
-                    self._record(needs, result)
+            outcomes = self._athena.run(queries, deadline, margin=margin)
+            self._record_queries(plan, outcomes, query_needs, result)
         return result
+
+    def _record_queries(
+        self,
+        plan: RefreshPlan,
+        outcomes: list[QueryOutcome],
+        query_needs: list[list[Need]],
+        result: CommitResult,
+    ) -> None:
+        added: dict[str, list[Partition]] = {}
+        for outcome, needs in zip(outcomes, query_needs, strict=True):
+            if not outcome.succeeded:
+                continue
+            self._record([need for need in needs if need.partition is None], result)
+            for need in needs:
+                if need.partition is not None:
+                    added.setdefault(need.table, []).append(need.partition)
+        for table, partitions in added.items():
+            # ADD IF NOT EXISTS keeps a partition that exists at another folder: check where each one is
+            conflicts = self._catalog.elsewhere(plan.tables[table], partitions)
+            self._record([Need(table, p) for p in partitions if p not in conflicts], result)
 
     def _commit_glue(
         self, table: str, plan: RefreshPlan, new: list[Partition], time_left: bool, result: CommitResult

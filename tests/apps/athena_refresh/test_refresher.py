@@ -308,3 +308,39 @@ def test_an_empty_queue_costs_one_receive_and_no_catalog_write(deployment, make_
     assert summary["messages_received"] == 0
     assert deployment.calls["ReceiveMessage"] == 1
     assert not CATALOG_WRITES & set(deployment.calls.sequence)
+
+
+def add_partition(deployment, table: str, values: list[str], location: str) -> None:
+    deployment.glue.create_partition(
+        DatabaseName=DATABASE,
+        TableName=table,
+        PartitionInput={"Values": values, "StorageDescriptor": {"Location": location}},
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "key", "table"),
+    [
+        ("acme.streamalerts", "alerts/dt=2024-01-01-05/a.json", "alerts"),  # Glue mode
+        ("acme-data", "vpcflow/dt=2024-01-01-05/v.gz", "vpcflow"),  # ALTER TABLE mode
+    ],
+)
+def test_partition_registered_at_another_folder_keeps_the_message(
+    deployment, make_refresher, source, key, table
+):
+    add_partition(deployment, table, ["2024-01-01-05"], "s3://elsewhere/processing-failed/dt=2024-01-01-05/")
+    deployment.send(s3_body((source, key)))
+
+    summary = run(make_refresher())
+
+    assert summary["messages_kept"] == 1, "its objects would never be searchable: it must not be deleted"
+    assert deployment.messages_left() == 1
+
+
+def test_partition_registered_at_the_same_folder_counts_as_registered(deployment, make_refresher):
+    add_partition(deployment, "vpcflow", ["2024-01-01-05"], "s3://acme-data/vpcflow/dt=2024-01-01-05/")
+    deployment.send(s3_body(("acme-data", "vpcflow/dt=2024-01-01-05/v.gz")))
+
+    summary = run(make_refresher())
+
+    assert summary["messages_deleted"] == 1
