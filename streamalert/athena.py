@@ -120,7 +120,11 @@ class AthenaQueryRunner:
         Polling stops with ``margin`` seconds left (default: the runner's safety margin)."""
         outcomes: dict[int, QueryOutcome] = {}
         running: dict[str, int] = {}
+        margin = self._margin if margin is None else margin
         for index, query in enumerate(queries):
+            if not deadline.has(margin):
+                outcomes[index] = QueryOutcome(query, False, "not started: no time left")
+                continue
             try:
                 LOGGER.debug("Starting Athena query", extra=context(query=query))
                 execution_id = self._client.start_query_execution(
@@ -135,7 +139,6 @@ class AthenaQueryRunner:
             running[execution_id] = index
         delay = self._first_poll
         polls = 0
-        margin = self._margin if margin is None else margin
         while running and polls < self._max_polls and deadline.has(margin):
             polls += 1
             self._sleep(min(delay, max(0.0, deadline.remaining_seconds() - margin)))

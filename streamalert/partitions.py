@@ -60,7 +60,7 @@ def partition_from_key(bucket: str, key: str) -> Partition:
     else:
         raise PartitionKeyError("key fits no partition layout (name=value/ folders or YYYY/MM/DD/HH/)")
     folder = "/".join(folders[:depth])
-    if _UNSAFE_FOLDER.search(folder) or "" in folders[:depth]:
+    if _UNSAFE_FOLDER.search(folder) or "" in folders[:depth] or _UNSAFE_FOLDER.search(bucket):
         raise PartitionKeyError("partition folder holds quotes, backslashes, control characters or //")
     return Partition(columns=columns, values=values, location=f"s3://{bucket}/{folder}/")
 

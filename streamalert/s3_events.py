@@ -1,9 +1,9 @@
 """S3 event notifications as they arrive on SQS: parsed, unwrapped from SNS, keys decoded, deduplicated.
 
-A refresh reads thousands of bodies a run, so the common one (well-formed, every record an S3 record)
-takes a fast path when msgspec is installed: it decodes only the four fields that matter and skips the
-rest of the JSON unread. Anything the fast path does not accept outright is read again by the standard
-library path, which alone decides what is an error: both give the same result for every body.
+A refresh reads thousands of bodies a run, so the usual body (every record a readable S3 record)
+takes a fast path when msgspec is installed: it decodes only the fields that matter and skips the rest
+unread. A body the fast path does not read outright is read again with the standard library, which
+alone decides what is an error and what is a problem: both paths give the same result for every body.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from streamalert.exceptions import StreamAlertError
 
 try:
     from streamalert import _s3_fast
-except ImportError:  # msgspec is not installed: the standard library path does everything
+except ImportError:  # no msgspec: the standard library reads every body
     _s3_fast = None  # type: ignore[assignment]
 
 _TEST_EVENT = "s3:TestEvent"
 _CREATED_PREFIX = "ObjectCreated:"
-_FOLDER_MARKERS = (S3_FOLDER_SUFFIX, "/")
 _MAX_DECODED_FOLDERS = 10_000
+_new_tuple = tuple.__new__  # builds an Announced without the keyword handling of its __new__
 
 
 class NotificationError(StreamAlertError):
@@ -56,10 +56,10 @@ class Notification:
 
 
 class Announced(NamedTuple):
-    """A ``Notification`` in plain tuples, for loops over thousands of messages: ``objects`` holds
-    ``(bucket, key)`` pairs, unique and in order; the other fields mean what they mean there."""
+    """A ``Notification`` in plain tuples, for loops over thousands of messages. ``objects`` holds
+    ``(bucket, folder, name)``: the key is ``folder + name``, split after its last '/'."""
 
-    objects: tuple[tuple[str, str], ...]
+    objects: tuple[tuple[str, str, str], ...]
     skipped: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     is_test_event: bool = False
@@ -72,7 +72,7 @@ def parse_notification(body: str) -> Notification:
     """
     announced = read_announced(body)
     return Notification(
-        objects=tuple(S3Object(bucket, key) for bucket, key in announced.objects),
+        objects=tuple(S3Object(bucket, folder + name) for bucket, folder, name in announced.objects),
         skipped=announced.skipped,
         problems=announced.problems,
         is_test_event=announced.is_test_event,
@@ -84,9 +84,9 @@ def read_announced(body: str) -> Announced:
 
     Raises NotificationError when the body is not JSON or holds no S3 records.
     """
-    records = _s3_fast.plain_records(body) if _s3_fast is not None else None
-    if records is not None:
-        return _classify(records)
+    announced = _read_fast(body) if _s3_fast is not None else None
+    if announced is not None:
+        return announced
     document = _load_json(body)
     if isinstance(document, dict) and document.get("Type") == "Notification" and "Message" in document:
         message = document["Message"]
@@ -103,26 +103,112 @@ def read_announced(body: str) -> Announced:
     return _read_records(records)
 
 
-def decode_key(raw: str) -> str:
-    """The object key of a notification, URL-decoded as ``unquote_plus`` does.
+def split_key(raw: str) -> tuple[str, str]:
+    """The object key of a notification, URL-decoded as ``unquote_plus`` does, as (folder, name):
+    split after the decoded key's last '/', so that ``folder`` is '' or ends with '/'.
 
-    Thousands of objects share a folder, so the folder part is decoded once and remembered: percent
-    escapes never span a '/', so decoding folder and name apart gives the same key.
+    Thousands of objects share a folder, so a folder is decoded once and the same string returned
+    for it: percent escapes never span a '/', so decoding folder and name apart gives the same key.
     """
-    if "%" not in raw:
-        return raw.replace("+", " ")
-    cut = raw.rfind("/") + 1
-    folder = raw[:cut]
-    decoded = _DECODED_FOLDERS.get(folder)
-    if decoded is None:
-        if len(_DECODED_FOLDERS) >= _MAX_DECODED_FOLDERS:
-            _DECODED_FOLDERS.clear()
-        decoded = _DECODED_FOLDERS[folder] = unquote_plus(folder)
-    name = raw[cut:]
-    return decoded + (unquote_plus(name) if "%" in name else name.replace("+", " "))
+    raw_folder, slash, name = raw.rpartition("/")
+    folder = _DECODED_FOLDERS.get(raw_folder) if slash else ""
+    if folder is None:
+        folder = _decode_folder(raw_folder)
+    if "%" in name or "+" in name:
+        return _decode_name(folder, name)
+    return folder, name
+
+
+def _decode_folder(raw_folder: str) -> str:
+    """The decoded folder of a raw folder (given without its last '/'), remembered."""
+    if len(_DECODED_FOLDERS) >= _MAX_DECODED_FOLDERS:
+        _DECODED_FOLDERS.clear()
+    folder = _DECODED_FOLDERS[raw_folder] = unquote_plus(raw_folder + "/")
+    return folder
+
+
+def _decode_name(folder: str, raw_name: str) -> tuple[str, str]:
+    name = unquote_plus(raw_name)
+    if "/" in name:  # an escaped '/' in the last segment: the folder ends further on
+        key = folder + name
+        cut = key.rfind("/") + 1
+        return key[:cut], key[cut:]
+    return folder, name
+
+
+def decode_key(raw: str) -> str:
+    """The object key of a notification, URL-decoded as ``unquote_plus`` does."""
+    folder, name = split_key(raw)
+    return folder + name
 
 
 _DECODED_FOLDERS: dict[str, str] = {}
+
+
+def _read_fast(body: str) -> Announced | None:
+    """What the body announces, if msgspec reads it outright; None for the standard path to decide."""
+    try:
+        document = _s3_fast.decode_body(body)
+        if document.Event is not _s3_fast.UNSET:
+            return None
+        message = document.Message
+        if message is not _s3_fast.UNSET and document.Type == "Notification":
+            document = _s3_fast.decode_body(message)
+            if document.Event is not _s3_fast.UNSET:
+                return None
+    except _s3_fast.DECODE_ERRORS:
+        return None
+    records = document.Records
+    if records is _s3_fast.UNSET or not records:
+        return None
+    if len(records) == 1:  # the usual body, the shortest way
+        record = records[0]
+        s3 = record.s3
+        bucket = s3.bucket.name
+        raw_key = s3.object.key
+        if record.eventSource != "aws:s3" or not bucket or not raw_key:
+            return None
+        if record.eventName.startswith(_CREATED_PREFIX):
+            raw_folder, slash, name = raw_key.rpartition("/")  # split_key, the usual way inline
+            folder = _DECODED_FOLDERS.get(raw_folder) if slash else ""
+            if folder is None or "%" in name or "+" in name:
+                folder, name = split_key(raw_key)
+            if name and not name.endswith(S3_FOLDER_SUFFIX):
+                return _new_tuple(Announced, (((bucket, folder, name),), (), (), False))
+    return _read_fast_records(records)
+
+
+def _read_fast_records(records: list[_s3_fast.Record]) -> Announced | None:
+    plain: list[tuple[str, str, str]] = []
+    for record in records:
+        s3 = record.s3
+        bucket = s3.bucket.name
+        raw_key = s3.object.key
+        if record.eventSource != "aws:s3" or not bucket or not raw_key:
+            return None
+        plain.append((bucket, raw_key, record.eventName))
+    objects: dict[tuple[str, str, str], None] = {}
+    skipped: list[str] = []
+    for bucket, raw_key, event_name in plain:
+        _sort_object(bucket, *split_key(raw_key), event_name, objects=objects, skipped=skipped)
+    return Announced(objects=tuple(objects), skipped=tuple(skipped))
+
+
+def _sort_object(
+    bucket: str,
+    folder: str,
+    name: str,
+    event_name: str,
+    *,
+    objects: dict[tuple[str, str, str], None],
+    skipped: list[str],
+) -> None:
+    if not event_name.startswith(_CREATED_PREFIX):
+        skipped.append(f"s3://{bucket}/{folder}{name}: {event_name} is not an object creation")
+    elif not name or name.endswith(S3_FOLDER_SUFFIX):  # the key ends with '/' or '_$folder$'
+        skipped.append(f"s3://{bucket}/{folder}{name}: folder marker")
+    else:
+        objects[(bucket, folder, name)] = None
 
 
 def _load_json(text: str) -> Any:
@@ -130,50 +216,28 @@ def _load_json(text: str) -> Any:
         return json.loads(text)
     except (TypeError, ValueError) as err:
         raise NotificationError(f"body is not JSON: {err}") from err
-
-
-def _classify(records: list[tuple[str, str, str]]) -> Announced:
-    """Announced objects of records already known to be readable: (bucket, raw key, event name)."""
-    if len(records) == 1:  # the usual body: no set to keep objects unique
-        bucket, raw_key, event_name = records[0]
-        key = decode_key(raw_key)
-        if event_name.startswith(_CREATED_PREFIX) and not key.endswith(_FOLDER_MARKERS):
-            return Announced(objects=((bucket, key),))
-    objects: dict[tuple[str, str], None] = {}
-    skipped: list[str] = []
-    for bucket, raw_key, event_name in records:
-        _sort_object(bucket, decode_key(raw_key), event_name, objects, skipped)
-    return Announced(objects=tuple(objects), skipped=tuple(skipped))
-
-
-def _sort_object(
-    bucket: str, key: str, event_name: str, objects: dict[tuple[str, str], None], skipped: list[str]
-) -> None:
-    if not event_name.startswith(_CREATED_PREFIX):
-        skipped.append(f"s3://{bucket}/{key}: {event_name} is not an object creation")
-    elif key.endswith(_FOLDER_MARKERS):
-        skipped.append(f"s3://{bucket}/{key}: folder marker")
-    else:
-        objects[(bucket, key)] = None
+    except RecursionError as err:
+        raise NotificationError("body is JSON nested deeper than can be read") from err
 
 
 def _read_records(records: list[Any]) -> Announced:
-    objects: dict[tuple[str, str], None] = {}
+    objects: dict[tuple[str, str, str], None] = {}
     skipped: list[str] = []
     problems: list[str] = []
     for index, record in enumerate(records):
         try:
-            bucket, key, event_name = _read_record(record)
+            bucket, raw_key, event_name = _read_record(record)
         except NotificationError as err:
             problems.append(f"record {index}: {err}")
             continue
-        _sort_object(bucket, key, event_name, objects, skipped)
+        _sort_object(bucket, *split_key(raw_key), event_name, objects=objects, skipped=skipped)
     if not objects and not skipped:
         raise NotificationError("body holds no S3 records: " + "; ".join(problems))
     return Announced(objects=tuple(objects), skipped=tuple(skipped), problems=tuple(problems))
 
 
 def _read_record(record: Any) -> tuple[str, str, str]:
+    """(bucket, raw key, event name) of a readable S3 record; NotificationError says what is wrong."""
     if not isinstance(record, dict):
         raise NotificationError("not an object")
     if record.get("eventSource") != "aws:s3":
@@ -188,4 +252,4 @@ def _read_record(record: Any) -> tuple[str, str, str]:
         raise NotificationError("S3 record whose bucket, key or eventName is not a string")
     if not bucket or not key:
         raise NotificationError("S3 record with an empty bucket name or object key")
-    return bucket, decode_key(key), event_name
+    return bucket, key, event_name

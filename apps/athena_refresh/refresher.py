@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -125,10 +126,13 @@ class PartitionRefresher:
         margin = self._margin(deadline)
         self._check_database()
         queue = self._get_queue()
-        messages = self._drain(queue, deadline, margin)
-        plan, result = self._commit(messages, deadline, margin)
+        started = deadline.remaining_seconds()
+        messages, receives = self._drain(queue, deadline, margin)
+        # keep time to delete what is committed: as many calls as receiving made, each as long
+        per_call = (started - deadline.remaining_seconds()) / max(1, receives)
+        plan, result = self._commit(messages, deadline, margin + per_call * math.ceil(len(messages) / 10))
         deletable = [p.message for p in plan.messages if p.deletable_alone and p.needs <= result.done]
-        deleted = self._delete(queue, deletable, lambda: deadline.has(margin / 2))
+        deleted = self._delete(queue, deletable, lambda: deadline.has(margin))
         return self._finish(len(messages), deleted, plan, result)
 
     def run_event_source(self, messages: Sequence[QueueMessage], deadline: Deadline) -> dict[str, Any]:
@@ -190,11 +194,14 @@ class PartitionRefresher:
         whose whole timeout is a few seconds still work."""
         return min(self._settings.safety_margin_seconds, deadline.remaining_seconds() * 0.2)
 
-    def _drain(self, queue: SqsQueue, deadline: Deadline, margin: float) -> list[QueueMessage]:
+    def _drain(self, queue: SqsQueue, deadline: Deadline, margin: float) -> tuple[list[QueueMessage], int]:
+        """The messages received, and how many receive calls it took."""
         settings = self._settings
         stop_at = margin + deadline.remaining_seconds() * (1 - settings.receive_share)
         messages: dict[str, QueueMessage] = {}
+        receives = 0
         while len(messages) < settings.max_messages and deadline.has(stop_at):
+            receives += 1
             # a long poll never waits past the end of the receiving phase
             wait = max(0, min(settings.receive_wait_seconds, int(deadline.remaining_seconds() - stop_at)))
             try:
@@ -208,7 +215,7 @@ class PartitionRefresher:
             if not batch:
                 break
             messages.update((message.message_id, message) for message in batch)
-        return list(messages.values())
+        return list(messages.values()), receives
 
     def _commit(
         self, messages: list[QueueMessage], deadline: Deadline, margin: float

@@ -39,7 +39,7 @@ def test_receiving_stops_when_its_share_of_the_time_is_spent(deployment, make_re
     summary = make_refresher().run_scheduled(Deadline.from_context(context))
 
     assert 0 < summary["messages_received"] < 50
-    assert 0 < summary["messages_deleted"] <= summary["messages_received"]
+    assert summary["messages_deleted"] <= summary["messages_received"]
     assert deployment.messages_left() == 50 - summary["messages_deleted"]
     assert context.remaining_ms > 0, "the run ended before the function's timeout"
 

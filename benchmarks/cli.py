@@ -1,0 +1,146 @@
+"""``scripts/bench``: every benchmark in one command; prints the tables and saves them with a plot.
+
+Exit code 0 when every call count is at its bound, 1 when one is over, 2 on a usage error.
+Timings are the machine's (and its other work's): the docs claim ratios, not absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from benchmarks import calls, coldstart, throughput
+from benchmarks.calls import Measured
+from benchmarks.report import Results, markdown, plot
+from config_schemas.models import RefreshType
+
+DEFAULT_OUT = coldstart.REPO_ROOT / "docs" / "bench"
+QUICK_OUT = coldstart.REPO_ROOT / "build" / "bench"
+TYPES = (RefreshType.ADD_GLUE_PARTITION, RefreshType.ADD_HIVE_PARTITION, RefreshType.REPAIR_HIVE_TABLE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    sizes: tuple[int, ...]
+    moto_sizes: tuple[int, ...]
+    existing: tuple[int, ...]
+    rounds: int
+    import_runs: int
+
+
+FULL = Plan(calls.SIZES, calls.MOTO_SIZES, calls.EXISTING, rounds=15, import_runs=7)
+QUICK = Plan((10, 100), (10,), (0, 1_000), rounds=3, import_runs=3)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--out", type=Path, help=f"where results.md and results.png go (default {DEFAULT_OUT})"
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run, in build/bench)")
+    parser.add_argument("--skip-scale", action="store_true", help="no run with 100,000 catalog partitions")
+    parser.add_argument("--skip-cold-start", action="store_true", help="no import timing or package build")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help is 0, a usage error 2
+        return int(exit_.code or 0)
+    plan = QUICK if args.quick else FULL
+    out = args.out or (QUICK_OUT if args.quick else DEFAULT_OUT)
+    results = Results(machine=machine())
+    _step("calls per run", lambda: results.runs.extend(call_runs(plan)))
+    if not args.skip_scale:
+        _step("catalog size", lambda: results.scale.extend(scale(plan)))
+    _step("throughput", lambda: results.throughput.extend(throughput.measure_isolated(plan.rounds)))
+    if not args.skip_cold_start:
+        _step("cold start", lambda: _cold_start(results, plan))
+    results.machine.append(f"load average after: {_load()}")
+    text = markdown(results)
+    print(text)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.md").write_text(text + "\n")
+    plot(results, out / "results.png")
+    print(f"\nwritten: {out / 'results.md'}, {out / 'results.png'}", file=sys.stderr)
+    fast = next(t for t in results.throughput if t.name == throughput.FAST)
+    if fast.records_per_second < throughput.TARGET_RECORDS_PER_SECOND:
+        print(
+            f"bench: throughput {fast.records_per_second:,.0f} records/s is under the target", file=sys.stderr
+        )
+    for run in results.over_bound:
+        print(
+            f"bench: over the bound: {run.shape.refresh_type.value} M={run.shape.messages}: {run.over}",
+            file=sys.stderr,
+        )
+    return 1 if results.over_bound else 0
+
+
+def call_runs(plan: Plan) -> list[Measured]:
+    """Cold runs by size (timed, then again under tracemalloc for the peak), an empty run, a warm
+    run over the same partitions, and the small sizes on moto's own SQS."""
+    runs: list[Measured] = []
+    for refresh_type in TYPES:
+        for size in plan.sizes:
+            partitions = calls.partitions_for(size)
+            timed = calls.cold_run(refresh_type, size, partitions)
+            traced = calls.cold_run(refresh_type, size, partitions, traced=True)
+            if traced.calls != timed.calls:
+                raise RuntimeError(f"two equal runs made different calls: {timed.calls} {traced.calls}")
+            runs.append(dataclasses.replace(timed, peak_bytes=traced.peak_bytes))
+        if plan is not QUICK:
+            largest = plan.sizes[-1]
+            runs.append(calls.cold_run(refresh_type, largest, largest, label="cold, an object a partition"))
+        runs.append(calls.cold_run(refresh_type, 0, 0, label="empty queue"))
+        warm_size = plan.sizes[-1] // 5 if plan is QUICK else 1_000
+        runs.append(calls.warm_rerun(refresh_type, warm_size, calls.partitions_for(warm_size)))
+        for size in plan.moto_sizes:
+            runs.append(calls.cold_run(refresh_type, size, calls.partitions_for(size), queue="moto"))
+    return runs
+
+
+def scale(plan: Plan) -> list[Measured]:
+    return [run for refresh_type in TYPES for run in calls.scale_runs(refresh_type, plan.existing)]
+
+
+def _cold_start(results: Results, plan: Plan) -> None:
+    results.imports, results.package = coldstart.cold_start(plan.import_runs)
+
+
+def _step(name: str, work: Callable[[], object]) -> None:
+    started = time.perf_counter()
+    print(f"bench: {name}...", file=sys.stderr, flush=True)
+    work()
+    print(f"bench: {name}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+def machine() -> list[str]:
+    """What the numbers came from: CPU, cores, Python, and how busy the machine was."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return [
+        model,
+        f"{os.cpu_count()} cores",
+        f"Python {platform.python_version()} ({platform.system()} {platform.machine()})",
+        f"load average before: {_load()}",
+    ]
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"

@@ -1,0 +1,150 @@
+"""One refresh function on the embedded emulator: Glue and Athena on moto, the queue on moto or in memory,
+every AWS call counted by operation."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from apps.athena_refresh.refresher import PartitionRefresher, RefreshSettings
+from apps.athena_refresh.routing import SourceRouter
+from benchmarks.memqueue import InMemorySqs
+from benchmarks.workload import DATABASE, REGION, RESULTS_LOCATION, BenchTable, partition_folder
+from streamalert.athena import AthenaQueryRunner
+from streamalert.constants import GLUE_MAX_PARTITIONS_PER_BATCH, SQS_MAX_BATCH, athena_queue_name
+from streamalert.glue import GlueCatalog
+
+QUEUE_NAME = athena_queue_name("bench")
+# The Lambda's longest timeout: the benchmark measures calls, never a run cut short by its deadline
+LAMBDA_TIMEOUT_SECONDS = 900.0
+
+
+class CallCounter:
+    """Counts the calls boto3 clients make, by operation name (a botocore ``before-call`` hook)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def attach(self, *clients: Any) -> None:
+        for client in clients:
+            client.meta.events.register("before-call.*.*", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+
+
+@dataclass
+class BenchDeployment:
+    """Clients on the emulator for one table, and the counts of every call made through them."""
+
+    table: BenchTable
+    sqs: Any
+    glue: Any
+    athena: Any
+    queue_url: str
+    counter: CallCounter = field(default_factory=CallCounter)
+
+    def calls(self) -> Counter[str]:
+        """Every AWS call so far, by operation (the in-memory queue counts its own)."""
+        calls = Counter(self.counter.calls)
+        if isinstance(self.sqs, InMemorySqs):
+            calls.update(self.sqs.calls)
+        return calls
+
+    def reset_calls(self) -> None:
+        self.counter.calls.clear()
+        if isinstance(self.sqs, InMemorySqs):
+            self.sqs.calls.clear()
+
+    def send(self, bodies: list[str]) -> None:
+        for start in range(0, len(bodies), SQS_MAX_BATCH):
+            chunk = bodies[start : start + SQS_MAX_BATCH]
+            entries = [{"Id": str(index), "MessageBody": body} for index, body in enumerate(chunk)]
+            self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+
+    def preload(self, existing: int, total: int) -> None:
+        """Write partitions ``existing`` to ``total - 1`` of the table, as earlier runs would have."""
+        storage = {
+            "Columns": [{"Name": "record", "Type": "string"}],
+            "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},
+        }
+        bucket = self.table.route.source.bucket
+        for start in range(existing, total, GLUE_MAX_PARTITIONS_PER_BATCH):
+            inputs = []
+            for index in range(start, min(total, start + GLUE_MAX_PARTITIONS_PER_BATCH)):
+                folder = partition_folder(self.table, index)
+                values = [part.partition("=")[2] for part in folder.split("/") if "=" in part]
+                location = f"s3://{bucket}/{folder}/"
+                inputs.append({"Values": values, "StorageDescriptor": {**storage, "Location": location}})
+            self.glue.batch_create_partition(
+                DatabaseName=DATABASE, TableName=self.table.name, PartitionInputList=inputs
+            )
+
+    def refresher(self) -> PartitionRefresher:
+        """A new refresher, as a cold container builds it (no long-poll wait: the figures are calls)."""
+        return PartitionRefresher(
+            queue_name=QUEUE_NAME,
+            sqs_client=self.sqs,
+            catalog=GlueCatalog(self.glue, DATABASE),
+            athena=AthenaQueryRunner(self.athena, DATABASE, RESULTS_LOCATION, sleep=lambda _: None),
+            router=SourceRouter([self.table.route]),
+            settings=RefreshSettings(receive_wait_seconds=0),
+        )
+
+
+@contextmanager
+def emulated(table: BenchTable, *, queue: str = "memory") -> Iterator[BenchDeployment]:
+    """A fresh emulated account holding the database, the table and the queue (``memory`` or ``moto``)."""
+    with _aws_environment(), mock_aws():
+        glue: Any = boto3.client("glue", region_name=REGION)
+        athena = boto3.client("athena", region_name=REGION)
+        sqs: Any = InMemorySqs() if queue == "memory" else boto3.client("sqs", region_name=REGION)
+        queue_url = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
+        glue.create_database(DatabaseInput={"Name": DATABASE})
+        glue.create_table(DatabaseName=DATABASE, TableInput=_table_input(table))
+        deployment = BenchDeployment(table, sqs, glue, athena, queue_url)
+        deployment.counter.attach(glue, athena, *([] if isinstance(sqs, InMemorySqs) else [sqs]))
+        yield deployment
+
+
+def _table_input(table: BenchTable) -> dict[str, Any]:
+    return {
+        "Name": table.name,
+        "TableType": "EXTERNAL_TABLE",
+        "PartitionKeys": [{"Name": key, "Type": "string"} for key in table.partition_keys],
+        "StorageDescriptor": {
+            "Columns": [{"Name": "record", "Type": "string"}],
+            "Location": f"s3://{table.route.source.bucket}/{table.route.source.prefix}",
+            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},
+        },
+    }
+
+
+@contextmanager
+def _aws_environment() -> Iterator[None]:
+    """Fake credentials and a fixed region, so that nothing can reach a real account."""
+    names = (
+        *("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN"),
+        *("AWS_PROFILE", "AWS_ENDPOINT_URL"),
+    )
+    saved = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ.pop(name, None)
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION=REGION)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -1,0 +1,241 @@
+"""The benchmark's results as Markdown tables (printed and saved) and as one PNG figure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bounds import CATALOG_WRITES, OPERATIONS
+from benchmarks.calls import Measured
+from benchmarks.coldstart import ImportTime, PackageSize
+from benchmarks.throughput import REPLACED, TARGET_RECORDS_PER_SECOND, Throughput
+
+_SHORT = {
+    "ReceiveMessage": "Receive",
+    "DeleteMessageBatch": "DeleteBatch",
+    "GetQueueUrl": "QueueUrl",
+    "GetDatabase": "GetDatabase",
+    "GetTable": "GetTable",
+    "BatchCreatePartition": "BatchCreatePartition",
+    "StartQueryExecution": "StartQuery",
+    "GetQueryExecution": "GetQueryExecution",
+    "BatchGetPartition": "BatchGetPartition",
+}
+_TYPE = {"add_glue_partition": "Glue", "add_hive_partition": "ADD PARTITION", "repair_hive_table": "MSCK"}
+
+
+@dataclass
+class Results:
+    machine: list[str]
+    runs: list[Measured] = field(default_factory=list)
+    scale: list[Measured] = field(default_factory=list)
+    throughput: list[Throughput] = field(default_factory=list)
+    imports: list[ImportTime] = field(default_factory=list)
+    package: PackageSize | None = None
+
+    @property
+    def over_bound(self) -> list[Measured]:
+        return [run for run in (*self.runs, *self.scale) if run.over]
+
+
+def markdown(results: Results) -> str:
+    """Every table of the results, with the machine they came from."""
+    parts = ["# Benchmark results", "", "Machine: " + "; ".join(results.machine), ""]
+    if results.runs:
+        parts += [
+            "## AWS calls per run: measured (lower bound)",
+            "",
+            *_calls_table(results.runs),
+            "",
+        ]
+    if results.scale:
+        parts += [
+            "## The same run with partitions already in the catalog",
+            "",
+            "M = 1,000 messages for N = 100 new partitions, each on a cold container. "
+            "*Catalog work*: partitions the writes name; for MSCK REPAIR TABLE, the partition folders "
+            "Athena lists server-side (all of the table's), which no call count shows.",
+            "",
+            *_scale_table(results.scale),
+            "",
+        ]
+    if results.throughput:
+        parts += [
+            "## Throughput: records parsed, decoded, validated and grouped per CPU second, one core",
+            "",
+        ]
+        parts += [*_throughput_table(results.throughput), ""]
+    if results.imports or results.package:
+        parts += ["## Cold start", "", *_cold_start_lines(results.imports, results.package), ""]
+    return "\n".join(parts)
+
+
+def _cell(run: Measured, operation: str) -> str:
+    count = run.calls.get(operation, 0)
+    bound = run.bounds.get(operation, 0)
+    if not count and not bound:
+        return "0"
+    return f"{count} ({bound})" + (" **over**" if count > bound else "")
+
+
+def _verdict(run: Measured) -> str:
+    return "yes" if not run.over else "NO: " + ", ".join(f"{op} {c}>{b}" for op, (c, b) in run.over.items())
+
+
+def _peak(run: Measured) -> str:
+    return f"{run.peak_bytes / 2**20:.1f}" if run.peak_bytes is not None else "-"
+
+
+def _calls_table(runs: Sequence[Measured]) -> list[str]:
+    head = ["type", "M", "N", "queue", "run", *(_SHORT[op] for op in OPERATIONS)]
+    head += ["all calls (bound)", "at bound", "wall ms", "peak MiB"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for run in runs:
+        shape = run.shape
+        cells = [
+            _TYPE[shape.refresh_type.value],
+            f"{shape.messages:,}",
+            f"{len(shape.new_partitions):,}",
+            run.queue,
+            run.label,
+            *(_cell(run, op) for op in OPERATIONS),
+            f"{sum(run.calls.values())} ({sum(run.bounds.values())})",
+            _verdict(run),
+            f"{run.wall_seconds * 1000:,.0f}",
+            _peak(run),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _scale_table(runs: Sequence[Measured]) -> list[str]:
+    head = ["type", "already in catalog", "calls by operation, measured (bound)", "all calls"]
+    head += ["catalog writes", "catalog work (partitions)", "at bound", "wall ms"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for run in runs:
+        by_operation = ", ".join(
+            f"{_SHORT[op]} {_cell(run, op)}" for op in OPERATIONS if run.calls.get(op) or run.bounds.get(op)
+        )
+        cells = [
+            _TYPE[run.shape.refresh_type.value],
+            f"{run.existing:,}",
+            by_operation,
+            str(sum(run.calls.values())),
+            str(run.catalog_writes),
+            f"{run.catalog_work:,}",
+            _verdict(run),
+            f"{run.wall_seconds * 1000:,.0f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _throughput_table(throughput: Sequence[Throughput]) -> list[str]:
+    replaced = next((t for t in throughput if t.name == REPLACED), None)
+    lines = [
+        f"{throughput[0].records:,} messages of one S3 record each (about 1 KB); target "
+        f"{TARGET_RECORDS_PER_SECOND:,} records/s.",
+        "",
+        "| contender | records/s (best round) | records/s (median round) | vs the replaced function |",
+        "|---|---|---|---|",
+    ]
+    for entry in throughput:
+        ratio = f"{entry.records_per_second / replaced.records_per_second:.1f}x" if replaced else "-"
+        median = entry.records / entry.median_seconds
+        lines.append(f"| {entry.name} | {entry.records_per_second:,.0f} | {median:,.0f} | {ratio} |")
+    return lines
+
+
+def _cold_start_lines(imports: Sequence[ImportTime], package: PackageSize | None) -> list[str]:
+    lines: list[str] = []
+    if imports:
+        lines += [
+            "Import of `apps.athena_refresh.main` in a fresh interpreter (median), and the share of its "
+            "dependencies:",
+            "",
+            "| from | import ms | boto3 | marshmallow | msgspec |",
+            "|---|---|---|---|---|",
+        ]
+        for entry in imports:
+            shares = " | ".join(
+                f"{entry.dependency_ms[name]:,.0f}" for name in ("boto3", "marshmallow", "msgspec")
+            )
+            lines.append(f"| {entry.setting} | {entry.total_ms:,.0f} | {shares} |")
+        lines.append("")
+    if package:
+        lines.append(
+            f"Package zip ({package.built_by}): {package.size / 1024:,.1f} KiB, {package.entries} entries; "
+            f"vendoring msgspec would add {package.msgspec_size / 1024:,.1f} KiB."
+        )
+    return lines
+
+
+def plot(results: Results, path: Path) -> None:
+    """Calls against their bounds by M, calls by catalog size, and throughput: one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (calls_axis, scale_axis, rate_axis) = plt.subplots(1, 3, figsize=(17, 5.2))
+    _plot_calls(calls_axis, results.runs)
+    _plot_scale(scale_axis, results.scale)
+    _plot_rates(rate_axis, results.throughput)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(figure)
+
+
+def _plot_calls(axis: Any, runs: Sequence[Measured]) -> None:
+    """Queue calls and catalog writes by M, each beside its bound (hollow: the bound)."""
+    cold = sorted(
+        (r for r in runs if r.label == "cold" and r.queue == "memory" and r.shape.messages),
+        key=lambda r: r.shape.messages,
+    )
+    groups = {"queue (receive + delete)": ("ReceiveMessage", "DeleteMessageBatch")}
+    groups |= {f"{_TYPE[kind]}: catalog writes": CATALOG_WRITES for kind in _TYPE}
+    for (name, operations), marker in zip(groups.items(), "o^sD", strict=True):
+        kind = next((k for k in _TYPE if name.startswith(_TYPE[k] + ":")), None)
+        own = [r for r in cold if kind is None or r.shape.refresh_type.value == kind]
+        if kind is None:  # the queue's calls are the same whatever the type: one type's runs
+            own = [r for r in own if r.shape.refresh_type.value == "add_glue_partition"]
+        sizes = [r.shape.messages for r in own]
+        line = axis.plot(
+            sizes, [sum(r.calls.get(op, 0) for op in operations) for r in own], marker=marker, label=name
+        )
+        bound = [sum(r.bounds.get(op, 0) for op in operations) for r in own]
+        axis.plot(sizes, bound, marker, ms=12, mfc="none", color=line[0].get_color(), ls="none")
+    axis.set(xscale="log", yscale="log", xlabel="messages M (N = M/2)", ylabel="AWS calls per run")
+    axis.set_title("Calls per run (hollow: lower bound)")
+    axis.legend()
+
+
+def _plot_scale(axis: Any, runs: Sequence[Measured]) -> None:
+    for kind, marker in zip(_TYPE, "osD", strict=True):
+        own = [run for run in runs if run.shape.refresh_type.value == kind]
+        if not own:
+            continue
+        existing = [max(run.existing, 1) for run in own]
+        axis.plot(
+            existing, [sum(r.calls.values()) for r in own], marker=marker, label=f"{_TYPE[kind]}: calls"
+        )
+        if kind == "repair_hive_table":
+            axis.plot(
+                existing, [r.catalog_work for r in own], ":", marker=marker, label="MSCK: folders listed"
+            )
+    axis.set(xscale="log", yscale="log", xlabel="partitions already in the catalog (0 shown at 1)")
+    axis.set_title("M = 1,000, N = 100: cost by catalog size")
+    axis.legend()
+
+
+def _plot_rates(axis: Any, throughput: Sequence[Throughput]) -> None:
+    names = [entry.name.replace(" (", "\n(") for entry in throughput]
+    axis.barh(names, [entry.records_per_second for entry in throughput], color="tab:blue")
+    axis.axvline(TARGET_RECORDS_PER_SECOND, color="tab:red", ls="--", label="target")
+    axis.set_xlabel("records per CPU second, one core (best round)")
+    axis.set_title("Parse, decode, validate and group")
+    axis.invert_yaxis()
+    axis.legend()

@@ -1,0 +1,274 @@
+"""The throughput work changes no result: msgspec's fast path reads every body as the standard library
+path does, keys decode as ``unquote_plus`` decodes them, and the planner's per-folder memory gives the
+needs and reasons that working out every object alone gives."""
+
+from __future__ import annotations
+
+import json
+from contextlib import AbstractContextManager
+from typing import Any
+from unittest import mock
+from urllib.parse import quote, unquote_plus
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from apps.athena_refresh.plan import Need, Planner
+from apps.athena_refresh.routing import SourceRouter
+from config_schemas.models import RefreshType, Source, TableRoute
+from streamalert import s3_events
+from streamalert.glue import TableInfo
+from streamalert.partitions import PartitionKeyError, conform_to_table, partition_from_key
+from streamalert.s3_events import NotificationError, parse_notification, read_announced, split_key
+from streamalert.sqs import QueueMessage
+
+pytest.importorskip("msgspec")
+
+KEY_PARTS = [
+    "a",
+    "dt=2024-01-01-05",
+    "/",
+    "%3D",
+    "%2F",
+    "%2f",
+    "%C3%A9",
+    "%C3",
+    "%",
+    "%zz",
+    "+",
+    "_%24folder%24",
+    " ",
+    "é",
+]
+
+
+def stdlib_only() -> AbstractContextManager[object]:
+    """read_announced as it reads bodies where msgspec is not installed."""
+    return mock.patch.object(s3_events, "_s3_fast", None)
+
+
+def outcome(body: str) -> tuple[str, object]:
+    try:
+        return "read", read_announced(body)
+    except NotificationError as err:
+        return "refused", str(err)
+
+
+raw_keys = st.lists(st.sampled_from(KEY_PARTS), min_size=1, max_size=8).map("".join)
+# A readable S3 record, or one with a single thing wrong (or odd) about it
+RECORD_CHANGES = [
+    None,
+    None,
+    None,
+    None,
+    ("eventSource", "aws:sqs"),
+    ("eventSource", None),
+    ("eventSource", 5),
+    ("eventName", "ObjectRemoved:Delete"),
+    ("eventName", ""),
+    ("eventName", None),
+    ("eventName", 3),
+    ("bucket", ""),
+    ("bucket", 7),
+    ("bucket", None),
+    ("key", ""),
+    ("key", None),
+    ("key", 9),
+    ("s3", []),
+    ("s3", "text"),
+    ("s3", {"bucket": "b", "object": {"key": "k"}}),
+    ("record", "just a string"),
+    ("record", 4),
+]
+
+
+@st.composite
+def records(draw: st.DrawFn) -> object:
+    bucket: dict[str, Any] = {"name": draw(st.sampled_from(["acme-data", "b"])), "arn": "arn"}
+    s3_object: dict[str, Any] = {"key": draw(raw_keys), "size": 3}
+    record: dict[str, Any] = {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "eventName": draw(st.sampled_from(["ObjectCreated:Put", "ObjectCreated:Copy"])),
+        "s3": {"bucket": bucket, "object": s3_object},
+    }
+    change = draw(st.sampled_from(RECORD_CHANGES))
+    if change is not None:
+        field, value = change
+        if field == "record":
+            return value
+        target = {"bucket": bucket, "key": s3_object}.get(field, record)
+        target["name" if field == "bucket" else field] = value
+    if draw(st.integers(0, 9)) == 0:  # a field missing altogether
+        field = draw(st.sampled_from(["eventSource", "eventName", "s3", "name", "key"]))
+        for holder in (record, bucket, s3_object):
+            holder.pop(field, None)
+    return record
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> str:
+    count = draw(st.sampled_from([1, 1, 1, 2, 3, 0]))
+    document: object = {"Records": draw(st.lists(records(), min_size=count, max_size=count))}
+    kind = draw(st.sampled_from(["plain", "plain", "sns", "test-event", "odd"]))
+    if kind == "sns":
+        document = {"Type": "Notification", "Message": json.dumps(document), "MessageId": "m"}
+    elif kind == "test-event":
+        document = {"Event": draw(st.sampled_from(["s3:TestEvent", "other", 3])), **document}  # type: ignore[dict-item]
+    elif kind == "odd":
+        document = draw(
+            st.sampled_from(
+                [
+                    {"Records": {}},
+                    {"Records": None},
+                    {},
+                    [],
+                    "x",
+                    {"Type": 3, **document},
+                    {"Type": "Notification", "Message": 7},
+                ]
+            )  # type: ignore[dict-item]
+        )
+    text = json.dumps(document, ensure_ascii=draw(st.booleans()))
+    mutation = draw(st.sampled_from(["none", "none", "none", "cut", "nan", "junk"]))
+    if mutation == "cut":
+        text = text[: draw(st.integers(0, len(text)))]
+    elif mutation == "nan":
+        text = text.replace('"size": 3', '"size": NaN')
+    elif mutation == "junk":
+        text += draw(st.sampled_from([" ", "x", "{}", "\n"]))
+    return text
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bodies())
+def test_fast_and_standard_paths_read_every_body_alike(body: str) -> None:
+    fast = outcome(body)
+    with stdlib_only():
+        standard = outcome(body)
+
+    assert fast == standard
+
+
+def body_with(s3_fields: str) -> str:
+    record = '{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {' + s3_fields + "}}"
+    return '{"Records": [' + record + "]}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        body_with('"bucket": {"name": "\\ud800"}, "object": {"key": "k"}'),
+        body_with('"bucket": {"name": "b", "name": 5}, "object": {"key": "k"}'),
+        body_with('"bucket": {"name": "b"}, "object": {"key": "k", "size": 1e999}'),
+        body_with('"bucket": {"name": "b"}, "object": {"key": "a/dt%3D1/x"}')[:-1] + ', "Records": []}',
+    ],
+    ids=["lone-surrogate", "duplicate-field", "huge-number", "duplicate-records"],
+)
+def test_bodies_where_json_parsers_differ_read_as_the_standard_library_reads_them(body: str) -> None:
+    fast = outcome(body)
+    with stdlib_only():
+        assert fast == outcome(body)
+
+
+percent_encoded = st.lists(
+    st.one_of(
+        st.sampled_from(["/", "+", "a", "=", "%", "%2"]),
+        st.binary(min_size=1, max_size=3).map(lambda b: quote(b, safe="")),
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(percent_encoded)
+def test_split_key_decodes_as_unquote_plus_and_splits_after_the_last_slash(raw: str) -> None:
+    folder, name = split_key(raw)
+
+    assert folder + name == unquote_plus(raw)
+    assert "/" not in name
+    assert folder == "" or folder.endswith("/")
+
+
+ROUTES = (
+    TableRoute(Source("acme.streamalerts"), "alerts", RefreshType.ADD_GLUE_PARTITION),
+    TableRoute(Source("acme-data", "cloudtrail"), "cloudtrail", RefreshType.ADD_GLUE_PARTITION),
+    TableRoute(Source("acme-data", "vpcflow"), "vpcflow", RefreshType.ADD_HIVE_PARTITION),
+    TableRoute(Source("acme-waf"), "waf", RefreshType.ADD_HIVE_PARTITION),
+    TableRoute(Source("acme-legacy"), "legacy", RefreshType.REPAIR_HIVE_TABLE),
+)
+TABLES = {"alerts": ("dt",), "cloudtrail": ("dt",), "vpcflow": ("dt",), "waf": ("region", "dt")}
+FOLDERS = [
+    "alerts/dt=2024-01-01-05",
+    "alerts/dt=bad'value",
+    "alerts/DT=2024-01-01-06",
+    "cloudtrail/2024/01/02/03",
+    "cloudtrail/2024/13/02/03",
+    "cloudtrail",
+    "vpcflow/dt=2024-02-01-00",
+    "vpcflow/region=x/dt=1",
+    "region=us-east-1/dt=2024-01-01-05",
+    "dt=2024-01-01-05",
+    "",
+]
+objects = st.tuples(
+    st.sampled_from(["acme.streamalerts", "acme-data", "acme-waf", "acme-legacy", "elsewhere"]),
+    st.sampled_from(FOLDERS),
+    st.sampled_from(["a.json", "b c.json", "x%2Fy.json", "_$folder$", ""]),
+)
+
+
+def expected_needs(bucket: str, key: str, router: SourceRouter) -> Need | None:
+    """The need of one object worked out alone, as the planner did before it remembered folders."""
+    route = router.route(bucket, key)
+    if route is None:
+        return None
+    if route.refresh_type is RefreshType.REPAIR_HIVE_TABLE:
+        return Need(route.table)
+    try:
+        partition = conform_to_table(partition_from_key(bucket, key), TABLES[route.table])
+    except PartitionKeyError:
+        return None
+    return Need(route.table, partition)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(objects, min_size=1, max_size=3), min_size=1, max_size=30))
+def test_planner_remembering_folders_gives_what_each_object_alone_gives(
+    messages: list[list[tuple[str, str, str]]],
+) -> None:
+    router = SourceRouter(ROUTES)
+    queue_messages = []
+    for index, announced in enumerate(messages):
+        records = [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "bucket": {"name": bucket},
+                    "object": {"key": quote(f"{folder}/{name}" if folder else name, safe="/")},
+                },
+            }
+            for bucket, folder, name in announced
+        ]
+        queue_messages.append(QueueMessage(f"m{index}", f"r{index}", json.dumps({"Records": records})))
+
+    plan = Planner(router, lambda table: TableInfo(table, TABLES[table], {})).plan(queue_messages)
+
+    first_location: dict[tuple[str, tuple[str, ...]], str] = {}  # a partition's folder: the first planned
+    for planned in plan.messages:
+        try:
+            notification = parse_notification(planned.message.body)
+        except NotificationError:
+            assert (planned.needs, len(planned.keep_reasons)) == (set(), 1)
+            continue
+        needs = {obj: expected_needs(obj.bucket, obj.key, router) for obj in notification.objects}
+        for obj, need in needs.items():
+            if need is not None and need.partition is not None:
+                where = (need.table, need.partition.values)
+                if first_location.setdefault(where, need.partition.location) != need.partition.location:
+                    needs[obj] = None
+        unmet = sum(need is None for need in needs.values())
+        assert planned.needs == {need for need in needs.values() if need is not None}
+        assert len(planned.keep_reasons) == len(notification.problems) + unmet

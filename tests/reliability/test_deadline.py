@@ -1,0 +1,150 @@
+"""Time: a run returns before its Lambda timeout, whatever time it starts with, however slow AWS answers
+and however long Athena takes. Every AWS call costs virtual time; Athena polls sleep on the same clock."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from apps.athena_refresh.refresher import PartitionRefresher
+from streamalert.config import load_config
+from streamalert.deadline import Deadline
+from tests.helpers import s3_body
+from tests.reliability.conftest import LAYOUTS, QUEUE, Catalog, build_refresher
+from tests.reliability.fault_injection import ClockContext, FakeSqs, FaultInjector, VirtualClock
+
+NEVER = 10_000.0  # an Athena query that is still running when any run ends
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def shared_catalog() -> Iterator[Catalog]:
+    with mock_aws():
+        yield Catalog()
+
+
+_databases = iter(range(1_000_000))
+
+
+@dataclass
+class Stage:
+    sqs: FakeSqs
+    injector: FaultInjector
+    refresher: PartitionRefresher
+
+    def run(self, seconds: float) -> tuple[dict[str, Any], ClockContext]:
+        context = ClockContext(self.sqs.clock, seconds)
+        return self.refresher.run_scheduled(Deadline.from_context(context)), context
+
+
+def stage(catalog: Catalog, *, latency: float, query_seconds: float | None, messages: int) -> Stage:
+    """A queue of ``messages`` notifications over every table; each AWS call takes ``latency`` seconds."""
+    clock = VirtualClock()
+    sqs = FakeSqs(clock, QUEUE)
+    injector = FaultInjector(random.Random(0), clock, call_seconds=latency, query_seconds=query_seconds)
+    database = catalog.new_database(f"deadline_{next(_databases)}")
+    for n in range(messages):
+        layout = LAYOUTS[n % len(LAYOUTS)]
+        sqs.send(s3_body((layout.bucket, layout.key("us-east-1", 1 + n % 2, n % 4, f"o{n}"))))
+    clients = (
+        injector.wrap(sqs, FakeSqs.OPERATIONS),
+        injector.wrap(catalog.glue),
+        injector.wrap(catalog.athena),
+    )
+    return Stage(sqs, injector, build_refresher(*clients, database, clock))
+
+
+@pytest.mark.parametrize("seconds", [11, 15, 30, 60, 300, 900])
+@pytest.mark.parametrize("latency", [0.005, 0.05, 0.2])
+@pytest.mark.parametrize("query_seconds", [None, NEVER], ids=["athena-fast", "athena-stuck"])
+def test_a_run_returns_before_its_timeout(
+    shared_catalog: Catalog, seconds: float, latency: float, query_seconds: float | None
+) -> None:
+    work = stage(shared_catalog, latency=latency, query_seconds=query_seconds, messages=60)
+
+    summary, context = work.run(seconds)
+
+    assert context.get_remaining_time_in_millis() > 0
+    assert summary["messages_received"] > 0
+    if query_seconds == NEVER:
+        assert all(run.stopped_at is not None for run in work.injector.queries.values())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seconds=st.floats(1, 120),
+    latency=st.floats(0, 0.1),
+    query_seconds=st.one_of(st.none(), st.floats(0, 200)),
+    messages=st.integers(0, 100),
+)
+def test_no_mix_of_time_latency_and_slow_queries_outlives_the_timeout(
+    shared_catalog: Catalog, seconds: float, latency: float, query_seconds: float | None, messages: int
+) -> None:
+    work = stage(shared_catalog, latency=latency, query_seconds=query_seconds, messages=messages)
+
+    _summary, context = work.run(seconds)
+
+    assert context.get_remaining_time_in_millis() > 0
+
+
+def test_a_stuck_query_beside_a_backlog_leaves_time_to_delete(shared_catalog: Catalog) -> None:
+    work = stage(shared_catalog, latency=0.03, query_seconds=NEVER, messages=2000)
+
+    summary, context = work.run(60)
+
+    assert summary["messages_deleted"] > 0
+    assert context.get_remaining_time_in_millis() > 0
+
+
+def test_with_less_than_the_safety_margin_left_no_aws_call_is_made(shared_catalog: Catalog) -> None:
+    work = stage(shared_catalog, latency=0.5, query_seconds=None, messages=5)
+
+    summary, context = work.run(0.4)  # under the half second a run needs at least
+
+    assert summary["messages_received"] == 0
+    assert context.get_remaining_time_in_millis() > 0
+
+
+def accepted_timeout(timeout: int, directory: Path) -> bool:
+    """True when ``validate-config`` accepts the fixture config with this function timeout."""
+    for name in ("global.json", "lambda.json"):
+        document = json.loads((REPO / "tests" / "fixtures" / "config" / "valid" / name).read_text())
+        if name == "lambda.json":
+            document["athena_partition_refresh_config"]["timeout"] = timeout
+        (directory / name).write_text(json.dumps(document))
+    try:
+        load_config(directory)
+    except Exception:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "timeout",
+    [
+        1,
+        10,
+        11,
+        30,
+    ],
+)
+def test_every_timeout_the_config_accepts_lets_a_run_register(
+    shared_catalog: Catalog, timeout: int, tmp_path: Path
+) -> None:
+    """The drain receives only while more than ``5 s + half the time left`` remains, so a function with a
+    timeout of 10 s or less never receives: notifications wait until the queue's retention drops them."""
+    assert accepted_timeout(timeout, tmp_path)
+    work = stage(shared_catalog, latency=0.01, query_seconds=None, messages=1)
+
+    summary, _context = work.run(timeout)
+
+    assert summary["messages_deleted"] == 1
