@@ -109,7 +109,12 @@ def running(account_id: str, region: str) -> Iterator[LocalAws]:
 
 
 def patch_emulator() -> None:
-    """Fill two gaps of moto 5 that a deploy meets (idempotent):
+    """Fill two gaps of moto 5 that a deploy meets, and turn off one behaviour (idempotent):
+
+    - S3 notifications to a Lambda function are not delivered: moto would try to run the function in a
+      container (and log that it cannot); the deploy's pipeline check runs the handlers in-process.
+    - An event source mapping created on an alias reads back with that alias's ARN, as on AWS (moto gives
+      the version's ARN, which terraform reads as a change on every plan).
 
     - Athena has no ``BatchGetQueryExecution``: the refresh function polls its statements with it;
       added here on top of moto's own query executions (which accept DDL without running it).
@@ -117,7 +122,11 @@ def patch_emulator() -> None:
       terraform reads as a change on every plan; returned compact here, as AWS does.
     """
     from moto.athena.responses import AthenaResponse
+    from moto.s3 import notifications
     from moto.sqs.models import Queue
+
+    setattr(notifications, "_invoke_awslambda", _no_function_invocation)  # noqa: B010
+    _keep_mapping_alias_arns()
 
     if not hasattr(AthenaResponse, "batch_get_query_execution"):
         setattr(AthenaResponse, "batch_get_query_execution", _batch_get_query_execution)  # noqa: B010
@@ -133,6 +142,28 @@ def patch_emulator() -> None:
 
     setattr(attributes, "compact_redrive_policy", True)  # noqa: B010
     setattr(Queue, "attributes", property(attributes))  # noqa: B010
+
+
+def _keep_mapping_alias_arns() -> None:
+    from moto.awslambda.models import LambdaBackend
+
+    original: Any = vars(LambdaBackend)["create_event_source_mapping"]
+    if getattr(original, "keeps_alias_arn", False):
+        return
+
+    def create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
+        requested = str(spec.get("FunctionName", ""))
+        mapping = original(backend, spec)
+        if requested.startswith("arn:") and requested.count(":") == 7:  # a qualified function ARN
+            mapping.function_arn = requested
+        return mapping
+
+    setattr(create_event_source_mapping, "keeps_alias_arn", True)  # noqa: B010
+    setattr(LambdaBackend, "create_event_source_mapping", create_event_source_mapping)  # noqa: B010
+
+
+def _no_function_invocation(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+    """What the emulator does with an S3 notification to a function: nothing (no function code runs)."""
 
 
 def _batch_get_query_execution(response: Any) -> str:

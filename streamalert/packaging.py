@@ -1,8 +1,9 @@
 """Deterministic Lambda zips: the same source gives the same bytes, so nothing redeploys without a change.
 
-A zip holds ``streamalert/``, ``apps/<app>/``, ``config_schemas/``, the deployment's ``conf/`` and the pure
-Python runtime dependencies (marshmallow) copied from the installed distribution; boto3 comes with the
-Lambda runtime. Entries are sorted, dated 1980-01-01 and carry fixed permissions.
+A zip holds ``streamalert/``, ``config_schemas/``, ``apps/__init__.py``, ``apps/<app>/``, the
+deployment's ``conf/`` (every config file it has, ``logs.json`` included), ``rules/`` for the rule processor,
+and the pure Python runtime dependencies (marshmallow) copied from the installed distribution; boto3 comes
+with the Lambda runtime. Entries are sorted, dated 1980-01-01 and carry fixed permissions.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from config_schemas.config import CONFIG_FILES
+from config_schemas.config import CONFIG_FILES, OPTIONAL_CONFIG_FILES
 from streamalert.exceptions import StreamAlertError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +25,8 @@ DEFAULT_PACKAGE_DIR = REPO_ROOT / "build" / "packages"
 SHARED_PACKAGES = ("streamalert", "config_schemas")
 # Runtime dependencies the Lambda runtime lacks; all pure Python
 VENDORED_DISTRIBUTIONS = ("marshmallow",)
+# Source folders one function needs beyond the shared packages: the rule processor imports ``rules``
+APP_EXTRA_PATHS: dict[str, tuple[str, ...]] = {"rule_processor": ("rules",)}
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = 0o100644 << 16
 _SKIPPED_DIRS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
@@ -59,13 +62,13 @@ def package_entries(
     app_dir = repo_root / "apps" / app
     if not app_dir.is_dir():
         raise PackagingError(f"no function source at {app_dir}")
-    for name in (*SHARED_PACKAGES, f"apps/{app}", *extra_paths):
+    for name in (*SHARED_PACKAGES, f"apps/{app}", *APP_EXTRA_PATHS.get(app, ()), *extra_paths):
         folder = repo_root / name
         if not folder.exists():
             raise PackagingError(f"missing source folder {folder}")
         entries.update(_tree(folder, PurePosixPath(name)))
     entries["apps/__init__.py"] = repo_root / "apps" / "__init__.py"
-    for file_name in CONFIG_FILES:
+    for file_name in (*CONFIG_FILES, *OPTIONAL_CONFIG_FILES):
         if (config_dir / file_name).is_file():
             entries[f"conf/{file_name}"] = config_dir / file_name
     for distribution in VENDORED_DISTRIBUTIONS:

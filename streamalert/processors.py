@@ -1,8 +1,8 @@
 """The one registry of deployable functions: CLI names (``athena``, ``rule``, ``alert``) to what they deploy.
 
 It feeds the ``--processor`` choices of every deploy command. Adding a processor is one entry here, its
-``apps/<app>/`` package, one ``tf_templates/<app>.tf.j2`` and one context function in
-``streamalert.terraform.context``.
+``apps/<app>/`` package, one ``tf_templates/<app>.tf.j2`` and its context function
+(``streamalert.terraform.<app>_context``, listed in ``render.MODULE_CONTEXTS``).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ PROCESSORS: tuple[Processor, ...] = (
         config_block="rule_processor_config",
         function_name=rule_processor_function_name,
         is_configured=lambda config: config.rule_processor is not None,
-        built=False,
+        built=True,
     ),
     Processor(
         cli_name="alert",
@@ -64,7 +64,7 @@ PROCESSORS: tuple[Processor, ...] = (
         config_block="alert_processor_config",
         function_name=alert_processor_function_name,
         is_configured=lambda config: config.alert_processor is not None,
-        built=False,
+        built=True,
     ),
 )
 

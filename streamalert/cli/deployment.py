@@ -58,8 +58,13 @@ class Deployment:
         self.package_dir = options.build_root / "packages"
         self.terraform = Terraform.locate(render.check_build_dir(self.workdir))
         self.endpoint = ""
-        self.module_contexts = {m.name: m.context for m in render.module_contexts(config, self.modules)}
-        self.shared = context.shared_context(config, self.target, list(self.module_contexts.values()))
+        self.module_contexts = {
+            m.name: m.context for m in render.module_contexts(config, self.modules, self.target)
+        }
+        try:
+            self.shared = context.shared_context(config, self.target, list(self.module_contexts.values()))
+        except context.NotificationConflictError as err:  # before any AWS call: S3 would refuse it at apply
+            raise StepFailed("render terraform", str(err)) from err
 
     @property
     def aws_settings(self) -> aws.AwsSettings:

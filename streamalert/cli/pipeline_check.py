@@ -1,73 +1,155 @@
-"""The proof at the end of ``scripts/deploy --local``: an alert object goes into the alerts bucket, its S3
-notification lands on the queue, the refresh handler runs in-process as the schedule would, and what it
-changed is read back: partitions from the catalog (Glue sources), statements from the emulator (Athena modes,
-which the emulator records without running them)."""
+"""The proof at the end of ``scripts/deploy --local``: one line a hop, each handler run in-process (the
+emulator runs no function code).
+
+With the rule and alert processors deployed: a sample CloudTrail log goes into a rule processor input bucket,
+the rule handler reads it (the S3 event built for the object) and queues its alert, the alert handler takes
+the queue's messages (an SQS event built from them) and writes the alert object. With the refresh function
+deployed (alone, an alert object is written directly): the object's S3 notification lands on its queue, the
+refresh handler runs as the schedule would, and what it changed is read back: partitions from the catalog
+(Glue sources), statements from the emulator (Athena modes, recorded without being run)."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from config_schemas.models import AthenaRefreshConfig, Config, RefreshType
 from streamalert import aws
+from streamalert.alerts import Alert
 from streamalert.cli.common import Progress, StepFailed
+from streamalert.cli.local_handlers import FakeLambdaContext, one_line, run_handler, s3_event, sqs_event
 from streamalert.constants import (
     ALERTS_KEY_PREFIX,
-    ENV_CONFIG_DIR,
     ENV_RECEIVE_WAIT_SECONDS,
     alerts_bucket_name,
+    alerts_queue_name,
     athena_queue_name,
 )
 from streamalert.s3_events import NotificationError, S3Object, parse_notification
 
+__all__ = ["FakeLambdaContext", "changes", "prove_pipeline"]
+
 _NOTIFICATION_WAIT_SECONDS = 10
+_ALERTS_WAIT_SECONDS = 5
 HANDLER_LOG = "refresh-handler.log"
-
-
-class FakeLambdaContext:
-    """What the handler reads of a Lambda context: the time left of the function's timeout."""
-
-    def __init__(self, function_name: str, timeout_seconds: int) -> None:
-        self.function_name = function_name
-        self.aws_request_id = f"local-{uuid.uuid4()}"
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+RULE_HANDLER_LOG = "rule-handler.log"
+ALERT_HANDLER_LOG = "alert-handler.log"
+# A CloudTrail log that the shipped rule root_account_use matches
+SAMPLE_LOG = Path(__file__).resolve().parent / "samples" / "cloudtrail_root_account_use.json"
 
 
 def prove_pipeline(deployment: Any, progress: Progress) -> None:
     """Run the proof against the emulator the deployment used (its endpoint is in the environment)."""
     config: Config = deployment.config
+    selected = {p.cli_name for p in deployment.selected}
+    settings = aws.AwsSettings(region=config.account.region)
+    alert_key = None
+    if {"rule", "alert"} <= selected:
+        alert_key = _prove_rule_and_alert(deployment, progress, settings)
+        if alert_key is None:
+            return
     block = config.athena_refresh
-    if block is None or not any(p.cli_name == "athena" for p in deployment.selected):
-        progress.say("pipeline check: skipped (the Athena Partition Refresh was not deployed)")
+    if block is None or "athena" not in selected:
+        progress.say("pipeline check: refresh skipped (the Athena Partition Refresh was not deployed)")
         return
     bucket = alerts_bucket_name(config.account.prefix)
     if not any(route.source.bucket == bucket for route in block.routes):
-        progress.say(f"pipeline check: skipped ({bucket} is not a source in lambda.json's refresh_type)")
+        progress.say(
+            f"pipeline check: refresh skipped ({bucket} is not a source in lambda.json's refresh_type)"
+        )
         return
-    settings = aws.AwsSettings(region=config.account.region)
-    with progress.step("write alert") as step:
-        key = _write_alert(aws.s3_client(settings), bucket)
-        step.detail = f"s3://{bucket}/{key}"
+    if alert_key is None:
+        with progress.step("write alert") as step:
+            alert_key = _write_alert(aws.s3_client(settings), bucket)
+            step.detail = f"s3://{bucket}/{alert_key}"
     with progress.step("notification on the queue") as step:
         queue = athena_queue_name(config.account.prefix)
-        step.detail = _peek_notification(aws.sqs_client(settings), queue, S3Object(bucket, key))
+        step.detail = _peek_notification(aws.sqs_client(settings), queue, S3Object(bucket, alert_key))
     log_path = deployment.workdir / HANDLER_LOG
-    with progress.step("refresh handler") as step, log_path.open("w", encoding="utf-8") as log:
-        with redirect_stdout(log), redirect_stderr(log):  # its JSON logs and metrics, as CloudWatch gets them
-            result = run_refresh_handler(deployment.options.config_dir, config)
+    with progress.step("refresh handler") as step:
+        result = run_handler(
+            "athena_refresh",
+            {},
+            config_dir=deployment.options.config_dir,
+            timeout=block.timeout,
+            log_path=log_path,
+            extra_env={ENV_RECEIVE_WAIT_SECONDS: "0"},
+        )
         step.detail = f"{json.dumps(result, sort_keys=True)}, its logs in {log_path}"
     for line in changes(block, settings):
         progress.say(line)
+
+
+def _prove_rule_and_alert(deployment: Any, progress: Progress, settings: aws.AwsSettings) -> str | None:
+    """Log in, rule handler, alerts queue, alert handler: the key of the alert object written (None when
+    the rule processor has no S3 input to drop the sample into)."""
+    config: Config = deployment.config
+    rule_block, alert_block = config.rule_processor, config.alert_processor
+    if rule_block is None or alert_block is None or not rule_block.inputs.s3:
+        progress.say("pipeline check: rule and alert skipped (the rule processor has no S3 input)")
+        return None
+    source = sorted(rule_block.inputs.s3)[0]
+    s3 = aws.s3_client(settings)
+    with progress.step("write log") as step:
+        data = SAMPLE_LOG.read_bytes()
+        log_object = S3Object(source.bucket, f"{source.filter_prefix}local-check/{uuid.uuid4()}.json")
+        s3.put_object(Bucket=log_object.bucket, Key=log_object.key, Body=data)
+        step.detail = f"{log_object} (CloudTrail, root account use)"
+    config_dir = deployment.options.config_dir
+    with progress.step("rule handler") as step:
+        log_path = deployment.workdir / RULE_HANDLER_LOG
+        event = s3_event(log_object, len(data), config.account.region)
+        result = run_handler(
+            "rule_processor", event, config_dir=config_dir, timeout=rule_block.timeout, log_path=log_path
+        )
+        if not result.get("alerts_sent"):
+            raise StepFailed("rule handler", f"no alert sent: {one_line(result)}; see {log_path}")
+        step.detail = (
+            f"{result.get('records')} records, alerts {one_line(result.get('alerts', {}))}, "
+            f"{result['alerts_sent']} sent; its logs in {log_path}"
+        )
+    sqs = aws.sqs_client(settings)
+    queue_name = alerts_queue_name(config.account.prefix)
+    with progress.step("alerts queue") as step:
+        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        messages = _receive_all(sqs, url, int(result["alerts_sent"]))
+        step.detail = f"{len(messages)} alert messages received from {queue_name}"
+    with progress.step("alert handler") as step:
+        log_path = deployment.workdir / ALERT_HANDLER_LOG
+        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        event = sqs_event(messages, queue_arn, config.account.region)
+        result = run_handler(
+            "alert_processor", event, config_dir=config_dir, timeout=alert_block.timeout, log_path=log_path
+        )
+        failed = {item.get("itemIdentifier") for item in result.get("batchItemFailures", [])}
+        delivered = [m for m in messages if m["MessageId"] not in failed]
+        for message in delivered:  # what the event source mapping does for a successful batch item
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        if failed or not delivered:
+            raise StepFailed("alert handler", f"{len(failed)} messages failed; see {log_path}")
+        keys = [Alert.from_json(m["Body"]).s3_key for m in delivered]
+        bucket = alerts_bucket_name(config.account.prefix)
+        step.detail = f"{len(keys)} alerts written, s3://{bucket}/{keys[0]}; its logs in {log_path}"
+    return keys[0]
+
+
+def _receive_all(sqs: Any, url: str, expected: int) -> list[dict[str, Any]]:
+    """The messages of the queue (at least ``expected`` of them, or what arrived within a few seconds)."""
+    messages: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + _ALERTS_WAIT_SECONDS
+    while len(messages) < expected and time.monotonic() < deadline:
+        response = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in response.get("Messages", []):
+            messages.setdefault(message["MessageId"], message)
+    if not messages:
+        raise StepFailed("alerts queue", "no alert reached the alerts queue")
+    return list(messages.values())
 
 
 def _write_alert(s3: Any, bucket: str) -> str:
@@ -105,38 +187,6 @@ def _announced(body: str) -> tuple[S3Object, ...]:
         return parse_notification(body).objects
     except NotificationError:
         return ()
-
-
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def run_refresh_handler(config_dir: Path, config: Config) -> dict[str, Any]:
-    """Call ``apps.athena_refresh.main.handler({}, context)`` in-process, as the schedule would."""
-    from apps.athena_refresh import main
-
-    block = config.athena_refresh
-    timeout = block.timeout if block else 60
-    values = {ENV_CONFIG_DIR: str(config_dir.resolve()), ENV_RECEIVE_WAIT_SECONDS: "0"}
-    with _environment(**values):
-        main.warm_config.cache_clear()
-        main.warm_refresher.cache_clear()
-        try:
-            result: dict[str, Any] = main.handler({}, FakeLambdaContext("local", timeout))
-        finally:
-            main.warm_config.cache_clear()
-            main.warm_refresher.cache_clear()
-    return result
 
 
 def changes(block: AthenaRefreshConfig, settings: aws.AwsSettings) -> list[str]:

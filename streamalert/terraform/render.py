@@ -18,7 +18,10 @@ from config_schemas.models import Config
 from streamalert.exceptions import StreamAlertError
 from streamalert.processors import Processor
 from streamalert.terraform import context
+from streamalert.terraform.alert_processor_context import ALERT_MODULE, alert_processor_context
+from streamalert.terraform.athena_refresh_context import ATHENA_MODULE, athena_refresh_context
 from streamalert.terraform.hcl import Hcl, hcl, ident
+from streamalert.terraform.rule_processor_context import RULE_MODULE, rule_processor_context
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = REPO_ROOT / "tf_templates"
@@ -27,8 +30,10 @@ ROOT_FILE = "main.tf"
 SHARED_TEMPLATE = "shared.tf.j2"
 
 # One context function per module; a processor is renderable once it has one here and a template
-MODULE_CONTEXTS = {
-    context.ATHENA_MODULE: context.athena_refresh_context,
+MODULE_CONTEXTS: dict[str, Callable[[Config, context.DeployTarget], dict[str, Any]]] = {
+    ATHENA_MODULE: athena_refresh_context,
+    RULE_MODULE: rule_processor_context,
+    ALERT_MODULE: alert_processor_context,
 }
 
 
@@ -77,14 +82,16 @@ def environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
     return env
 
 
-def module_contexts(config: Config, processors: Sequence[Processor]) -> list[RenderedModule]:
-    """The context of every processor's module, in registry order."""
+def module_contexts(
+    config: Config, processors: Sequence[Processor], target: context.DeployTarget
+) -> list[RenderedModule]:
+    """The context of every processor's module for the target, in registry order."""
     modules = []
     for processor in processors:
         builder = MODULE_CONTEXTS.get(processor.module)
         if builder is None:
             raise RenderError(f"no Terraform template for the {processor.title} yet")
-        modules.append(RenderedModule(processor.module, builder(config)))
+        modules.append(RenderedModule(processor.module, builder(config, target)))
     return modules
 
 
@@ -96,7 +103,7 @@ def render_files(
 ) -> dict[Path, str]:
     """Every file of the root module and its child modules, by path relative to the build directory."""
     env = environment(templates_dir)
-    modules = module_contexts(config, processors)
+    modules = module_contexts(config, processors, target)
     files: dict[Path, str] = {}
     shared = context.shared_context(config, target, [module.context for module in modules])
     files[Path(ROOT_FILE)] = _render(env, SHARED_TEMPLATE, shared)

@@ -1,5 +1,7 @@
-"""``scripts/deploy --processor all --local`` end to end: a real terraform apply on the embedded emulator,
-real zips uploaded, then the proof (an alert object in, its partition or statement out).
+"""``scripts/deploy --processor all --local`` end to end: a real terraform apply of the three processors on
+the embedded emulator, real zips uploaded, then the proof, one hop a line: a CloudTrail log in, the rule
+handler's alert on the alerts queue, the alert handler's object in the alerts bucket, its notification on
+the refresh queue, the refresh handler's partition.
 
 The lifecycle test (deploy, redeploy, rollback, destroy in one emulator) takes about five minutes on two
 cores: it runs when ``STREAMALERT_E2E_LIFECYCLE=1``.
@@ -31,8 +33,8 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 BASIC = REPO / "tests" / "fixtures" / "terraform" / "configs" / "basic"
 FUNCTION = "acme_streamalert_athena_partition_refresh"
-# The issue asks for under three minutes from a warm environment; the test allows for a loaded machine
-BUDGET_SECONDS = 280
+# The issue asks for under three minutes from a warm environment (about 100 s measured on two cores)
+BUDGET_SECONDS = 180
 
 
 @pytest.fixture(autouse=True)
@@ -54,21 +56,34 @@ def test_deploy_all_local_applies_and_proves_the_pipeline(tmp_path: Path) -> Non
     elapsed = time.monotonic() - started
 
     out = result.stdout
+    lines = out.splitlines()
     assert result.returncode == 0, out + result.stderr
+    assert result.stderr == ""
+    assert "deploy: processors: athena, rule, alert" in lines
     assert "deploy: terraform apply: Apply complete! Resources: " in out
-    assert f"deploy: athena: {FUNCTION} alias production -> version 1 (published 1)" in out
+    for function in (FUNCTION, "acme_streamalert_rule_processor", "acme_streamalert_alert_processor"):
+        assert f" {function} alias production -> version 1 (published 1)" in out
+    assert "deploy: write log: s3://acme-cloudtrail-logs/local-check/" in out
+    assert 'alerts {"root_account_use": 2}, 2 sent' in _line(lines, "rule handler")
+    assert "2 alert messages received from acme_streamalert_alerts" in _line(lines, "alerts queue")
+    assert "2 alerts written, s3://acme.streamalerts/alerts/dt=" in _line(lines, "alert handler")
     assert "holds the ObjectCreated notification of s3://acme.streamalerts/alerts/dt=" in out
-    handler_line = next(line for line in out.splitlines() if line.startswith("deploy: refresh handler: "))
-    summary = json.loads(handler_line.removeprefix("deploy: refresh handler: ").split(", its logs in ")[0])
+    refresh = _line(lines, "refresh handler").removeprefix("deploy: refresh handler: ")
+    summary = json.loads(refresh.split(", its logs in ")[0])
     assert summary["messages_kept"] == 0
-    assert summary["partitions_added"] or summary["tables_repaired"]
-    assert "deploy: glue partition streamalert.alerts" in out or "deploy: athena statement" in out
+    assert summary["partitions_added"] == {"alerts": 1}
+    assert "deploy: glue partition streamalert.alerts" in out
     assert out.rstrip().endswith("deploy: done")
-    assert (tmp_path / "build" / "packages" / "athena_refresh.zip").is_file()
-    assert (
-        "Refresh finished" in (tmp_path / "build" / "terraform" / "local" / "refresh-handler.log").read_text()
-    )
+    for app in ("athena_refresh", "rule_processor", "alert_processor"):
+        assert (tmp_path / "build" / "packages" / f"{app}.zip").is_file()
+    logs = tmp_path / "build" / "terraform" / "local"
+    assert "Refresh finished" in (logs / "refresh-handler.log").read_text()
+    assert "root_account_use" in (logs / "alert-handler.log").read_text()
     assert elapsed < BUDGET_SECONDS, f"took {elapsed:.0f}s"
+
+
+def _line(lines: list[str], step: str) -> str:
+    return next(line for line in lines if line.startswith(f"deploy: {step}: "))
 
 
 @pytest.fixture

@@ -26,7 +26,12 @@ from moto.athena.models import athena_backends
 from apps.alert_processor import main as alert_main
 from apps.athena_refresh import main as athena_main
 from apps.rule_processor import main as rule_main
-from streamalert.constants import alerts_bucket_name, alerts_queue_name, athena_queue_name
+from streamalert.constants import (
+    alerts_bucket_name,
+    alerts_queue_name,
+    athena_queue_name,
+    athena_workgroup_name,
+)
 from tests.helpers import ACCOUNT_ID, REGION, REPO, FakeContext, write_json
 
 pytestmark = pytest.mark.e2e
@@ -133,6 +138,11 @@ def account(moto: None) -> Account:
     notify(s3, sqs, INPUT_BUCKET, INPUT_NOTIFICATIONS)
     notify(s3, sqs, ALERTS_BUCKET, athena_queue_name(PREFIX), prefix="alerts/")
     glue.create_database(DatabaseInput={"Name": DATABASE})
+    # The refresh runs its statements in the deployment's workgroup (the Athena module creates it)
+    boto3.client("athena", region_name=REGION).create_work_group(
+        Name=athena_workgroup_name(PREFIX),
+        Configuration={"ResultConfiguration": {"OutputLocation": "s3://results/refresh/"}},
+    )
     glue.create_table(
         DatabaseName=DATABASE,
         TableInput={

@@ -65,3 +65,43 @@ def test_redrive_policies_read_back_compact_as_aws_writes_them() -> None:
         attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]
 
     assert attributes["RedrivePolicy"] == policy
+
+
+def test_s3_notifications_to_functions_are_not_delivered(caplog: pytest.LogCaptureFixture) -> None:
+    from moto.s3 import notifications
+
+    with running("123456789012", "us-east-1"):
+        event = {"Records": [{"eventSource": "aws:s3"}]}
+        arn = "arn:aws:lambda:us-east-1:123456789012:function:f:production"
+
+        assert notifications._invoke_awslambda("123456789012", event, arn, "us-east-1") is None
+
+    assert not [r for r in caplog.records if "Docker" in r.getMessage()]
+
+
+def test_event_source_mappings_on_an_alias_read_back_with_its_arn() -> None:
+    with running("123456789012", "us-east-1") as local:
+        kinesis = boto3.client("kinesis", endpoint_url=local.endpoint, region_name="us-east-1")
+        lambda_client = boto3.client("lambda", endpoint_url=local.endpoint, region_name="us-east-1")
+        iam = boto3.client("iam", endpoint_url=local.endpoint, region_name="us-east-1")
+        kinesis.create_stream(StreamName="s", ShardCount=1)
+        stream_arn = kinesis.describe_stream(StreamName="s")["StreamDescription"]["StreamARN"]
+        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        lambda_client.create_function(
+            FunctionName="f",
+            Runtime="python3.12",
+            Role=role,
+            Handler="h.h",
+            Code={"ZipFile": b"x"},
+            Publish=True,
+        )
+        alias_arn = lambda_client.create_alias(FunctionName="f", Name="production", FunctionVersion="1")[
+            "AliasArn"
+        ]
+
+        mapping = lambda_client.create_event_source_mapping(
+            EventSourceArn=stream_arn, FunctionName=alias_arn, StartingPosition="LATEST"
+        )
+        read_back = lambda_client.get_event_source_mapping(UUID=mapping["UUID"])
+
+    assert read_back["FunctionArn"] == alias_arn

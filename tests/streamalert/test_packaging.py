@@ -97,3 +97,44 @@ def test_an_unknown_app_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("size", "text"), [(512, "512 B"), (2048, "2.0 KiB"), (3 * 1024 * 1024, "3.0 MiB")])
 def test_sizes_are_printed_for_people(size: int, text: str) -> None:
     assert human_size(size) == text
+
+
+ALL_PROCESSORS = REPO_ROOT / "tests" / "fixtures" / "terraform" / "configs" / "all_processors"
+
+
+def test_the_rule_processor_zip_holds_the_rules_and_every_config_file(tmp_path: Path) -> None:
+    names = zip_names(build_package("rule_processor", ALL_PROCESSORS, tmp_path).path)
+
+    for expected in (
+        "apps/__init__.py",
+        "apps/rule_processor/main.py",
+        "rules/__init__.py",
+        "rules/cloudtrail/__init__.py",
+        "conf/global.json",
+        "conf/lambda.json",
+        "conf/logs.json",
+        "streamalert/rules.py",
+        "config_schemas/models.py",
+        "marshmallow/__init__.py",
+    ):
+        assert expected in names
+    assert not any(
+        name.startswith(("apps/alert_processor/", "apps/athena_refresh/", "tests/")) for name in names
+    )
+
+
+def test_the_alert_processor_zip_holds_its_app_and_no_rules(tmp_path: Path) -> None:
+    names = zip_names(build_package("alert_processor", ALL_PROCESSORS, tmp_path).path)
+
+    assert {"apps/__init__.py", "apps/alert_processor/main.py", "conf/logs.json", "conf/lambda.json"} <= set(
+        names
+    )
+    assert not any(name.startswith(("rules/", "apps/rule_processor/")) for name in names)
+
+
+@pytest.mark.parametrize("app", ["rule_processor", "alert_processor"])
+def test_the_processor_zips_are_deterministic(tmp_path: Path, app: str) -> None:
+    first = build_package(app, ALL_PROCESSORS, tmp_path / "one")
+    second = build_package(app, ALL_PROCESSORS, tmp_path / "two")
+
+    assert first.path.read_bytes() == second.path.read_bytes()

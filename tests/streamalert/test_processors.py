@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from config_schemas.models import LambdaConfig
+from streamalert import processors
 from streamalert.config import load_config
 from streamalert.processors import (
     PROCESSOR_CHOICES,
@@ -19,6 +20,7 @@ from streamalert.processors import (
 )
 
 BASIC = Path(__file__).resolve().parents[1] / "fixtures" / "terraform" / "configs" / "basic"
+ALL_PROCESSORS = BASIC.parent / "all_processors"
 
 
 def test_the_choices_are_every_processor_and_all() -> None:
@@ -43,11 +45,20 @@ def test_all_selects_the_configured_built_processors() -> None:
 
     assert [p.cli_name for p in select("all", config)] == ["athena"]
     assert select("athena", config) == (by_name("athena"),)
+    assert [p.cli_name for p in select("all", load_config(ALL_PROCESSORS))] == ["athena", "rule", "alert"]
 
 
-def test_a_processor_not_built_yet_says_so() -> None:
+def test_every_processor_is_built() -> None:
+    assert all(processor.built for processor in PROCESSORS)
+
+
+def test_a_processor_not_built_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    unbuilt = replace(by_name("rule"), built=False)
+    monkeypatch.setattr(processors, "PROCESSORS", (PROCESSORS[0], unbuilt, PROCESSORS[2]))
+
     with pytest.raises(ProcessorSelectionError, match="Rule Processor \\(rule\\) is not built yet"):
-        select("rule", load_config(BASIC))
+        select("rule", load_config(ALL_PROCESSORS))
+    assert [p.cli_name for p in deployable(load_config(ALL_PROCESSORS))] == ["athena", "alert"]
 
 
 def test_a_processor_missing_from_lambda_json_says_so() -> None:

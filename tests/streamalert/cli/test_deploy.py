@@ -72,12 +72,13 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
     assert "usage: deploy" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("processor", ["rule", "alert"])
-def test_processors_not_built_yet_are_refused(
-    processor: str, config_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("processor", "block"), [("rule", "rule_processor"), ("alert", "alert_processor")])
+def test_processors_missing_from_lambda_json_are_refused(
+    processor: str, block: str, config_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--processor", processor, "--yes", *args(config_dir, tmp_path)]) == 2
-    assert "is not built yet" in capsys.readouterr().err
+    expected = f"lambda.json has no {block}_config block: nothing to deploy for {processor}"
+    assert expected in capsys.readouterr().err
 
 
 def test_an_invalid_config_stops_before_any_aws_call(
@@ -221,5 +222,25 @@ def test_the_executables_run_the_same_code(script: str, action: str | None, conf
     )
 
     assert result.returncode == 2
-    assert "is not built yet: only athena can be deployed" in result.stderr
+    assert "lambda.json has no rule_processor_config block" in result.stderr
     assert deploy.COMMAND == "deploy"
+
+
+def test_overlapping_sources_of_two_processors_stop_before_any_aws_call(
+    tmp_path: Path, no_aws_calls: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = tmp_path / "conf"
+    shutil.copytree(BASIC.parent / "all_processors", config_dir)
+    lambda_json = config_dir / "lambda.json"
+    document = json.loads(lambda_json.read_text())
+    document["rule_processor_config"]["inputs"]["s3"] = ["<prefix>-data"]
+    lambda_json.write_text(json.dumps(document))
+
+    assert main(["--processor", "rule", "--yes", *args(config_dir, tmp_path)]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "deploy: render terraform failed: bucket acme-data: the athena_refresh source acme-data/vpc"
+    )
+    assert "rule_processor source acme-data overlap" in err
+    assert no_aws_calls == []

@@ -7,7 +7,8 @@ from typing import Any
 
 from streamalert.cli.destroy import destroy_targets
 from streamalert.processors import by_name
-from streamalert.terraform.context import DeployTarget, athena_refresh_context, shared_context
+from streamalert.terraform.athena_refresh_context import athena_refresh_context
+from streamalert.terraform.context import DeployTarget, shared_context
 from tests.streamalert.terraform.conftest import fixture_config
 
 STATE = [

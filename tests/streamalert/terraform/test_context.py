@@ -6,14 +6,17 @@ from typing import Any
 
 import pytest
 
+from streamalert.terraform.alert_processor_context import alert_processor_context
+from streamalert.terraform.athena_refresh_context import athena_refresh_context
 from streamalert.terraform.context import (
     DeployTarget,
-    athena_refresh_context,
+    NotificationConflictError,
     aws_partition,
     shared_context,
     source_bucket,
     state_location,
 )
+from streamalert.terraform.rule_processor_context import rule_processor_context
 from tests.streamalert.terraform.conftest import fixture_config
 
 
@@ -174,13 +177,62 @@ def test_notifications_of_several_modules_merge_on_one_bucket() -> None:
     other = {
         "module": "rule_processor",
         "owned_buckets": [],
-        "notifications": [{"bucket": "acme-firehose-data", "id": "rule_processor:x", "filter_prefix": "x/"}],
+        "notifications": [
+            {
+                "bucket": "acme-firehose-data",
+                "id": "rule_processor:x",
+                "filter_prefix": "x/",
+                "destination": "function",
+            }
+        ],
     }
     shared = shared_context(config, DeployTarget(local=False), [athena, other])
 
     [notification] = [n for n in shared["notifications"] if n["bucket"] == "acme-firehose-data"]
     assert notification["modules"] == ["athena_refresh", "rule_processor"]
-    assert [q["module"] for q in notification["queues"]] == ["athena_refresh", "rule_processor"]
+    assert [(q["module"], q["output"]) for q in notification["queues"]] == [("athena_refresh", "queue_arn")]
+    assert [(f["module"], f["output"]) for f in notification["functions"]] == [
+        ("rule_processor", "notified_function_arn")
+    ]
+
+
+@pytest.mark.parametrize("prefix", ["", "cloudtrail/", "cloudtrail/2024/"])
+def test_overlapping_filters_of_two_processors_on_one_bucket_are_refused(prefix: str) -> None:
+    config = fixture_config("basic")
+    other = {
+        "module": "rule_processor",
+        "owned_buckets": [],
+        "notifications": [
+            {
+                "bucket": "acme-firehose-data",
+                "id": "rule_processor:x",
+                "filter_prefix": prefix,
+                "destination": "function",
+            }
+        ],
+    }
+
+    with pytest.raises(
+        NotificationConflictError, match="bucket acme-firehose-data: the athena_refresh source "
+    ):
+        shared_context(config, DeployTarget(local=False), [athena_refresh_context(config), other])
+
+
+def test_disjoint_folders_of_one_bucket_share_its_notification() -> None:
+    config = fixture_config("all_processors")
+    modules = [
+        athena_refresh_context(config),
+        rule_processor_context(config),
+        alert_processor_context(config),
+    ]
+
+    [notification] = [
+        n
+        for n in shared_context(config, DeployTarget(local=False), modules)["notifications"]
+        if n["bucket"] == "acme-data"
+    ]
+    assert [q["filter_prefix"] for q in notification["queues"]] == ["vpc/"]
+    assert [f["filter_prefix"] for f in notification["functions"]] == ["cloudtrail/"]
 
 
 def test_local_target_stands_in_for_data_buckets_it_does_not_create() -> None:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from config_schemas.models import Source
 from streamalert.processors import deployable
 from streamalert.terraform import render
-from streamalert.terraform.context import DeployTarget
+from streamalert.terraform.context import DeployTarget, NotificationConflictError
 from streamalert.terraform.runner import Terraform
 from tests.streamalert.terraform.conftest import CONFIG_NAMES, GOLDEN_DIR, fixture_config
 
@@ -110,7 +112,10 @@ def test_files_of_a_removed_module_are_deleted_and_state_kept(tmp_path: Path) ->
     ]
 
 
-@pytest.mark.parametrize(("config_name", "target"), [("basic", "local"), ("athena_modes", "aws")])
+@pytest.mark.parametrize(
+    ("config_name", "target"),
+    [("basic", "local"), ("athena_modes", "aws"), ("all_processors", "local"), ("all_processors", "aws")],
+)
 def test_rendered_terraform_passes_terraform_validate(
     terraform_binary: str, tmp_path: Path, config_name: str, target: str
 ) -> None:
@@ -129,3 +134,37 @@ def test_rendered_terraform_passes_terraform_validate(
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "The configuration is valid" in result.stdout
+
+
+def test_the_local_alert_processor_has_no_event_source_mapping() -> None:
+    config = fixture_config("all_processors")
+    local = render.render_files(config, TARGETS["local"], deployable(config))
+    aws = render.render_files(config, TARGETS["aws"], deployable(config))
+
+    assert 'resource "aws_lambda_event_source_mapping" "alerts"' in aws[Path("alert_processor/main.tf")]
+    assert "aws_lambda_event_source_mapping" not in local[Path("alert_processor/main.tf")]
+    assert 'resource "aws_kinesis_stream"' in local[Path("rule_processor/main.tf")]
+    assert "aws_kinesis_stream" not in aws[Path("rule_processor/main.tf")]
+
+
+def test_rule_inputs_are_merged_into_the_buckets_notifications() -> None:
+    config = fixture_config("all_processors")
+    root = render.render_files(config, TARGETS["aws"], deployable(config))[Path("main.tf")]
+    shared_bucket = root[root.index('resource "aws_s3_bucket_notification" "bucket_acme_data"') :]
+    shared_bucket = shared_bucket[: shared_bucket.index("\n}\n")]
+
+    assert "queue_arn     = module.athena_refresh.queue_arn" in shared_bucket
+    assert "lambda_function_arn = module.rule_processor.notified_function_arn" in shared_bucket
+
+
+def test_overlapping_sources_of_the_refresh_and_the_rule_processor_are_refused_at_render() -> None:
+    config = fixture_config("all_processors")
+    rule_block = config.rule_processor
+    assert rule_block is not None
+    overlapping = replace(rule_block, inputs=replace(rule_block.inputs, s3=(Source("acme-data"),)))
+    config = replace(config, lambda_config=replace(config.lambda_config, rule_processor=overlapping))
+
+    with pytest.raises(
+        NotificationConflictError, match=r"bucket acme-data: .* acme-data/vpc .* acme-data overlap"
+    ):
+        render.render_files(config, TARGETS["aws"], deployable(config))
