@@ -3,6 +3,7 @@ destroy share (render, package, upload, terraform init / plan / apply)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,19 @@ class Options:
     build_root: Path
     debug: bool = False
     plan_only: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Options:
+        """The options of a parsed command line (``add_common_arguments``, and ``--plan`` where it exists)."""
+        return cls(
+            processor=args.processor,
+            local=args.local,
+            yes=args.yes,
+            config_dir=args.config_dir,
+            build_root=args.build_dir,
+            debug=args.debug,
+            plan_only=getattr(args, "plan", False),
+        )
 
 
 class AccountMismatchError(StepFailed):

@@ -47,14 +47,7 @@ def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
     args = parse(build_parser(prog), argv)
     if isinstance(args, int):
         return args
-    options = Options(
-        processor=args.processor,
-        local=args.local,
-        yes=args.yes,
-        config_dir=args.config_dir,
-        build_root=args.build_dir,
-        debug=args.debug,
-    )
+    options = Options.from_args(args)
     return guarded(prog, options.debug, lambda: rollback(options))
 
 
