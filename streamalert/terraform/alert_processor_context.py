@@ -9,9 +9,6 @@ from config_schemas.models import Config
 from streamalert.constants import (
     ALERTS_KEY_PREFIX,
     DEAD_LETTER_MAX_RECEIVE_COUNT,
-    LAMBDA_ALIAS,
-    LAMBDA_LOG_RETENTION_DAYS,
-    LAMBDA_RUNTIME,
     QUEUE_RETENTION_SECONDS,
     SQS_MAX_BATCH,
     alert_processor_function_name,
@@ -19,7 +16,15 @@ from streamalert.constants import (
     alerts_dead_letter_queue_name,
     alerts_queue_name,
 )
-from streamalert.terraform.context import AWS_TARGET, Arns, DeployTarget, allow, dead_letter_alarm
+from streamalert.terraform.context import (
+    AWS_TARGET,
+    Arns,
+    DeployTarget,
+    allow,
+    dead_letter_alarm,
+    function_context,
+    log_group_context,
+)
 
 ALERT_MODULE = "alert_processor"
 ALERT_HANDLER = "apps.alert_processor.main.handler"
@@ -43,18 +48,16 @@ def alert_processor_context(config: Config, target: DeployTarget = AWS_TARGET) -
         "module": ALERT_MODULE,
         "tags": {"streamalert:deployment": prefix, "streamalert:processor": "alert"},
         "function": {
-            "name": function_name,
-            "description": f"StreamAlert Alert Processor ({prefix})",
-            "handler": ALERT_HANDLER,
-            "runtime": LAMBDA_RUNTIME,
-            "memory": block.memory,
-            "timeout": block.timeout,
-            "alias": LAMBDA_ALIAS,
-            "role_name": function_name,
-            "policy_name": f"{function_name}_least_privilege",
-            "policy": _alert_policy(arns, log_group, queue_name, alerts_bucket_name(prefix)),
+            **function_context(
+                function_name,
+                f"StreamAlert Alert Processor ({prefix})",
+                ALERT_HANDLER,
+                memory=block.memory,
+                timeout=block.timeout,
+                policy=_alert_policy(arns, log_group, queue_name, alerts_bucket_name(prefix)),
+            ),
         },
-        "log_group": {"name": log_group, "retention_days": LAMBDA_LOG_RETENTION_DAYS},
+        "log_group": log_group_context(log_group),
         "queue": {
             "name": queue_name,
             "dead_letter_name": alerts_dead_letter_queue_name(prefix),

@@ -12,9 +12,6 @@ from streamalert.constants import (
     ATHENA_METRICS_NAMESPACE,
     ATHENA_RESULTS_EXPIRATION_DAYS,
     DEAD_LETTER_MAX_RECEIVE_COUNT,
-    LAMBDA_ALIAS,
-    LAMBDA_LOG_RETENTION_DAYS,
-    LAMBDA_RUNTIME,
     QUEUE_RETENTION_SECONDS,
     alerts_bucket_name,
     athena_dead_letter_queue_name,
@@ -30,6 +27,8 @@ from streamalert.terraform.context import (
     DeployTarget,
     allow,
     dead_letter_alarm,
+    function_context,
+    log_group_context,
 )
 
 ATHENA_MODULE = "athena_refresh"
@@ -73,18 +72,16 @@ def athena_refresh_context(config: Config, target: DeployTarget = AWS_TARGET) ->
         "module": ATHENA_MODULE,
         "tags": {"streamalert:deployment": prefix, "streamalert:processor": "athena"},
         "function": {
-            "name": function_name,
-            "description": f"StreamAlert Athena Partition Refresh ({prefix})",
-            "handler": ATHENA_HANDLER,
-            "runtime": LAMBDA_RUNTIME,
-            "memory": block.memory,
-            "timeout": block.timeout,
-            "alias": LAMBDA_ALIAS,
-            "role_name": function_name,
-            "policy_name": f"{function_name}_least_privilege",
-            "policy": _refresh_policy(block, arns, queue_name, log_group, workgroup),
+            **function_context(
+                function_name,
+                f"StreamAlert Athena Partition Refresh ({prefix})",
+                ATHENA_HANDLER,
+                memory=block.memory,
+                timeout=block.timeout,
+                policy=_refresh_policy(block, arns, queue_name, log_group, workgroup),
+            ),
         },
-        "log_group": {"name": log_group, "retention_days": LAMBDA_LOG_RETENTION_DAYS},
+        "log_group": log_group_context(log_group),
         "queue": {
             "name": queue_name,
             "dead_letter_name": athena_dead_letter_queue_name(prefix),

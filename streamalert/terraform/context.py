@@ -15,6 +15,9 @@ from typing import Any
 from config_schemas.models import Config
 from streamalert.constants import (
     DEFAULT_TERRAFORM_STATE_KEY,
+    LAMBDA_ALIAS,
+    LAMBDA_LOG_RETENTION_DAYS,
+    LAMBDA_RUNTIME,
     alarms_topic_name,
     source_bucket_name,
     terraform_state_bucket_name,
@@ -73,6 +76,29 @@ def aws_partition(region: str) -> str:
     if region.startswith("us-iso-"):
         return "aws-iso"
     return "aws"
+
+
+def function_context(
+    function_name: str, title: str, handler: str, *, memory: int, timeout: int, policy: dict[str, Any]
+) -> dict[str, Any]:
+    """What every processor's function, alias and role take: its names, runtime, sizes and policy."""
+    return {
+        "name": function_name,
+        "description": title,
+        "handler": handler,
+        "runtime": LAMBDA_RUNTIME,
+        "memory": memory,
+        "timeout": timeout,
+        "alias": LAMBDA_ALIAS,
+        "role_name": function_name,
+        "policy_name": f"{function_name}_least_privilege",
+        "policy": policy,
+    }
+
+
+def log_group_context(name: str) -> dict[str, Any]:
+    """A function's log group, with the retention every processor keeps."""
+    return {"name": name, "retention_days": LAMBDA_LOG_RETENTION_DAYS}
 
 
 def dead_letter_alarm(queue_name: str) -> dict[str, Any]:

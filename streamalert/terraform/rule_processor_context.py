@@ -11,9 +11,6 @@ from typing import Any
 
 from config_schemas.models import Config, RuleProcessorConfig
 from streamalert.constants import (
-    LAMBDA_ALIAS,
-    LAMBDA_LOG_RETENTION_DAYS,
-    LAMBDA_RUNTIME,
     QUEUE_RETENTION_SECONDS,
     alerts_queue_name,
     rule_processor_dead_letter_queue_name,
@@ -26,6 +23,8 @@ from streamalert.terraform.context import (
     DeployTarget,
     allow,
     dead_letter_alarm,
+    function_context,
+    log_group_context,
 )
 
 RULE_MODULE = "rule_processor"
@@ -65,19 +64,17 @@ def rule_processor_context(config: Config, target: DeployTarget = AWS_TARGET) ->
         "local": target.local,
         "tags": {"streamalert:deployment": prefix, "streamalert:processor": "rule"},
         "function": {
-            "name": function_name,
-            "description": f"StreamAlert Rule Processor ({prefix})",
-            "handler": RULE_HANDLER,
-            "runtime": LAMBDA_RUNTIME,
-            "memory": block.memory,
-            "timeout": block.timeout,
+            **function_context(
+                function_name,
+                f"StreamAlert Rule Processor ({prefix})",
+                RULE_HANDLER,
+                memory=block.memory,
+                timeout=block.timeout,
+                policy=_rule_policy(block, arns, log_group, dead_letter_name, alerts_queue_name(prefix)),
+            ),
             "log_level": block.log_level,
-            "alias": LAMBDA_ALIAS,
-            "role_name": function_name,
-            "policy_name": f"{function_name}_least_privilege",
-            "policy": _rule_policy(block, arns, log_group, dead_letter_name, alerts_queue_name(prefix)),
         },
-        "log_group": {"name": log_group, "retention_days": LAMBDA_LOG_RETENTION_DAYS},
+        "log_group": log_group_context(log_group),
         "dead_letter_queue": {"name": dead_letter_name, "retention_seconds": QUEUE_RETENTION_SECONDS},
         "alarms": [dead_letter_alarm(dead_letter_name)],
         "async_invoke": {
