@@ -24,7 +24,6 @@ except ImportError:  # no msgspec: the standard library reads every body
 _TEST_EVENT = "s3:TestEvent"
 _CREATED_PREFIX = "ObjectCreated:"
 _MAX_DECODED_FOLDERS = 10_000
-_new_tuple = tuple.__new__  # builds an Announced without the keyword handling of its __new__
 
 
 class NotificationError(StreamAlertError):
@@ -55,11 +54,14 @@ class Notification:
     is_test_event: bool = False
 
 
-class Announced(NamedTuple):
-    """A ``Notification`` in plain tuples, for loops over thousands of messages. ``objects`` holds
-    ``(bucket, folder, name)``: the key is ``folder + name``, split after its last '/'."""
+NewObject = tuple[str, str, str]
+"""One new object as ``(bucket, folder, name)``: the key is ``folder + name``, split after its last '/'."""
 
-    objects: tuple[tuple[str, str, str], ...]
+
+class Announced(NamedTuple):
+    """A ``Notification`` in plain tuples, for loops over thousands of messages."""
+
+    objects: tuple[NewObject, ...]
     skipped: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     is_test_event: bool = False
@@ -84,9 +86,42 @@ def read_announced(body: str) -> Announced:
 
     Raises NotificationError when the body is not JSON or holds no S3 records.
     """
-    announced = _read_fast(body) if _s3_fast is not None else None
-    if announced is not None:
-        return announced
+    read = read_body(body)
+    return read if isinstance(read, Announced) else Announced(objects=(read,))
+
+
+def read_body(body: str) -> NewObject | Announced:
+    """What the body announces, as ``read_announced`` but the usual body (one new object, nothing
+    skipped, no problem) gives its object alone: a refresh reads thousands of them a run.
+
+    Raises NotificationError when the body is not JSON or holds no S3 records.
+    """
+    if _s3_fast is None:
+        return _read_standard(body)
+    try:
+        document = _s3_fast.decode_body(body)
+    except _s3_fast.DECODE_ERRORS:
+        return _read_standard(body)
+    records = document.Records
+    if document.Type is _s3_fast.UNSET and document.Event is _s3_fast.UNSET and len(records) == 1:
+        # the usual body, the shortest way: one record, as S3 writes it, of a new object
+        record = records[0]
+        s3 = record.s3
+        bucket = s3.bucket.name
+        raw_key = s3.object.key
+        if bucket and raw_key and record.eventName:  # eventName is "" or an object creation
+            raw_folder, slash, name = raw_key.rpartition("/")  # split_key, the usual way inline
+            folder = _DECODED_FOLDERS.get(raw_folder) if slash else ""
+            if folder is None or "%" in name or "+" in name:
+                folder, name = split_key(raw_key)
+            if name and not name.endswith(S3_FOLDER_SUFFIX):
+                return bucket, folder, name
+    read = _read_fast(document)  # SNS envelope, several records, or something to skip
+    return _read_standard(body) if read is None else read
+
+
+def _read_standard(body: str) -> NewObject | Announced:
+    """What the body announces, read with the standard library: the path that decides every case."""
     document = _load_json(body)
     if isinstance(document, dict) and document.get("Type") == "Notification" and "Message" in document:
         message = document["Message"]
@@ -145,53 +180,37 @@ def decode_key(raw: str) -> str:
 _DECODED_FOLDERS: dict[str, str] = {}
 
 
-def _read_fast(body: str) -> Announced | None:
-    """What the body announces, if msgspec reads it outright; None for the standard path to decide."""
-    try:
-        document = _s3_fast.decode_body(body)
+def _read_fast(document: _s3_fast.Body) -> NewObject | Announced | None:
+    """What a body msgspec decoded announces, if it reads outright; None for the standard path to decide."""
+    if document.Event is not _s3_fast.UNSET:
+        return None
+    if document.Message is not _s3_fast.UNSET and document.Type == "Notification":
+        try:
+            document = _s3_fast.decode_body(document.Message)
+        except _s3_fast.DECODE_ERRORS:
+            return None
         if document.Event is not _s3_fast.UNSET:
             return None
-        message = document.Message
-        if message is not _s3_fast.UNSET and document.Type == "Notification":
-            document = _s3_fast.decode_body(message)
-            if document.Event is not _s3_fast.UNSET:
-                return None
-    except _s3_fast.DECODE_ERRORS:
-        return None
     records = document.Records
-    if records is _s3_fast.UNSET or not records:
+    if not records:
         return None
-    if len(records) == 1:  # the usual body, the shortest way
-        record = records[0]
-        s3 = record.s3
-        bucket = s3.bucket.name
-        raw_key = s3.object.key
-        if record.eventSource != "aws:s3" or not bucket or not raw_key:
-            return None
-        if record.eventName.startswith(_CREATED_PREFIX):
-            raw_folder, slash, name = raw_key.rpartition("/")  # split_key, the usual way inline
-            folder = _DECODED_FOLDERS.get(raw_folder) if slash else ""
-            if folder is None or "%" in name or "+" in name:
-                folder, name = split_key(raw_key)
-            if name and not name.endswith(S3_FOLDER_SUFFIX):
-                return _new_tuple(Announced, (((bucket, folder, name),), (), (), False))
     return _read_fast_records(records)
 
 
-def _read_fast_records(records: list[_s3_fast.Record]) -> Announced | None:
+def _read_fast_records(records: list[_s3_fast.Record]) -> NewObject | Announced | None:
     plain: list[tuple[str, str, str]] = []
     for record in records:
         s3 = record.s3
         bucket = s3.bucket.name
         raw_key = s3.object.key
-        if record.eventSource != "aws:s3" or not bucket or not raw_key:
+        if not bucket or not raw_key:
             return None
         plain.append((bucket, raw_key, record.eventName))
-    objects: dict[tuple[str, str, str], None] = {}
+    objects: dict[NewObject, None] = {}
     skipped: list[str] = []
     for bucket, raw_key, event_name in plain:
         _sort_object(bucket, *split_key(raw_key), event_name, objects=objects, skipped=skipped)
-    return Announced(objects=tuple(objects), skipped=tuple(skipped))
+    return _result(objects, skipped, [])
 
 
 def _sort_object(
@@ -200,7 +219,7 @@ def _sort_object(
     name: str,
     event_name: str,
     *,
-    objects: dict[tuple[str, str, str], None],
+    objects: dict[NewObject, None],
     skipped: list[str],
 ) -> None:
     if not event_name.startswith(_CREATED_PREFIX):
@@ -220,8 +239,8 @@ def _load_json(text: str) -> Any:
         raise NotificationError("body is JSON nested deeper than can be read") from err
 
 
-def _read_records(records: list[Any]) -> Announced:
-    objects: dict[tuple[str, str, str], None] = {}
+def _read_records(records: list[Any]) -> NewObject | Announced:
+    objects: dict[NewObject, None] = {}
     skipped: list[str] = []
     problems: list[str] = []
     for index, record in enumerate(records):
@@ -233,6 +252,13 @@ def _read_records(records: list[Any]) -> Announced:
         _sort_object(bucket, *split_key(raw_key), event_name, objects=objects, skipped=skipped)
     if not objects and not skipped:
         raise NotificationError("body holds no S3 records: " + "; ".join(problems))
+    return _result(objects, skipped, problems)
+
+
+def _result(objects: dict[NewObject, None], skipped: list[str], problems: list[str]) -> NewObject | Announced:
+    """What ``read_body`` gives: the object alone when it is all the body announces."""
+    if len(objects) == 1 and not skipped and not problems:
+        return next(iter(objects))
     return Announced(objects=tuple(objects), skipped=tuple(skipped), problems=tuple(problems))
 
 

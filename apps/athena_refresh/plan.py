@@ -14,7 +14,7 @@ from config_schemas.models import RefreshType
 from streamalert.glue import TableInfo, TableNotFoundError
 from streamalert.logger import context, get_logger
 from streamalert.partitions import Partition, PartitionKeyError, conform_to_table, partition_from_key
-from streamalert.s3_events import NotificationError, read_announced
+from streamalert.s3_events import Announced, NotificationError, read_body
 from streamalert.sqs import QueueMessage
 
 LOGGER = get_logger(__name__)
@@ -50,11 +50,17 @@ class Need:
         return self._hash
 
 
+_NO_NEEDS: frozenset[Need] = frozenset()
+
+
 @dataclass(slots=True)
 class PlannedMessage:
+    """A message and what it waits for. ``needs`` is shared by every message whose objects lie in the
+    same folders (thousands a run): it is replaced, never changed in place."""
+
     message: QueueMessage
-    needs: set[Need] = field(default_factory=set)
-    keep_reasons: list[str] = field(default_factory=list)
+    needs: frozenset[Need] = _NO_NEEDS
+    keep_reasons: tuple[str, ...] = ()
 
     @property
     def deletable_alone(self) -> bool:
@@ -92,27 +98,31 @@ class Planner:
         # (bucket, folder) -> the needs of an object in that folder. Exact: a source prefix is made of
         # whole segments and a partition of folders, so a key's route and partition depend on its
         # folder alone. Only met needs are remembered: a failure is worked out (and logged) each time.
-        # A frozenset, because copying a set copies the hashes of its members: nothing is rehashed.
+        # A frozenset: every message of the folder shares it, nothing is copied or rehashed.
         folder_needs: dict[tuple[str, str], frozenset[Need]] = {}
         add_planned = plan.messages.append
         for message in messages:
             try:
-                objects, skipped, problems, _ = read_announced(message.body)
+                read = read_body(message.body)
             except NotificationError as err:
                 planned = PlannedMessage(message)
                 add_planned(planned)
                 self._keep(planned, f"not an S3 notification: {err}")
                 continue
-            if len(objects) == 1 and not skipped and not problems:  # the usual message, the shortest way
-                bucket, folder, _ = objects[0]
+            if isinstance(read, Announced):
+                objects, skipped, problems, _ = read
+            else:  # the usual message, one new object: the shortest way
+                bucket, folder, _ = read
                 known = folder_needs.get((bucket, folder))
                 if known is not None:
-                    add_planned(PlannedMessage(message, set(known)))
+                    add_planned(PlannedMessage(message, known))
                     continue
+                objects, skipped, problems = (read,), (), ()
             planned = PlannedMessage(message)
             add_planned(planned)
             if problems or skipped:
                 self._report(planned, problems, skipped)
+            needs: set[Need] = set()
             for bucket, folder, name in objects:
                 known = folder_needs.get((bucket, folder))
                 if known is None:
@@ -121,7 +131,8 @@ class Planner:
                         self._keep(planned, need)
                         continue
                     known = folder_needs[(bucket, folder)] = frozenset((need,))
-                planned.needs.update(known)
+                needs.update(known)
+            planned.needs = frozenset(needs)
         return plan
 
     def _report(self, planned: PlannedMessage, problems: Sequence[str], skipped: Sequence[str]) -> None:
@@ -169,7 +180,7 @@ class Planner:
 
     @staticmethod
     def _keep(planned: PlannedMessage, reason: str) -> None:
-        planned.keep_reasons.append(reason)
+        planned.keep_reasons += (reason,)
         LOGGER.error(
             "Message kept on the queue",
             extra=context(message_id=planned.message.message_id, reason=reason),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from unittest import mock
 
 import pytest
 
-from streamalert.s3_events import NotificationError, S3Object, parse_notification
+from streamalert import s3_events
+from streamalert.s3_events import Announced, NotificationError, S3Object, parse_notification, read_body
 from tests.helpers import S3_TEST_EVENT, s3_body, s3_record, sns_wrapped
 
 BUCKET = "acme-data"
@@ -241,3 +244,50 @@ def test_same_key_encoded_differently_is_one_object() -> None:
     )
 
     assert parse_notification(body).objects == (S3Object(BUCKET, "a/dt=1/x.json"),)
+
+
+@pytest.fixture(params=["msgspec", "stdlib"])
+def reader_path(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Both ways a body is read: msgspec's fast path (where installed) and the standard library's."""
+    if request.param == "msgspec":
+        pytest.importorskip("msgspec")
+        yield
+    else:
+        with mock.patch.object(s3_events, "_s3_fast", None):
+            yield
+
+
+@pytest.mark.usefixtures("reader_path")
+@pytest.mark.parametrize(
+    "body",
+    [
+        body_of(s3_record(BUCKET, "a/dt%3D1/x+y.json", encode=False)),
+        body_of(s3_record(BUCKET, "a/dt=1/x y.json"), s3_record(BUCKET, "a/dt=1/x y.json")),
+        sns_wrapped(s3_body((BUCKET, "a/dt=1/x y.json"))),
+    ],
+    ids=["one record", "one object twice", "sns"],
+)
+def test_read_body_gives_the_one_new_object_alone(body: str) -> None:
+    assert read_body(body) == (BUCKET, "a/dt=1/", "x y.json")
+
+
+@pytest.mark.usefixtures("reader_path")
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            s3_body((BUCKET, "a/x.json"), (BUCKET, "b/y.json")),
+            ((BUCKET, "a/", "x.json"), (BUCKET, "b/", "y.json")),
+        ),
+        (s3_body((BUCKET, "a/")), ()),
+        (body_of(s3_record(BUCKET, "a/x.json", "ObjectRemoved:Delete")), ()),
+        (body_of(s3_record(BUCKET, "a/x.json"), {"eventSource": "aws:sqs"}), ((BUCKET, "a/", "x.json"),)),
+        (S3_TEST_EVENT, ()),
+    ],
+    ids=["two objects", "folder marker", "removal", "a problem beside", "test event"],
+)
+def test_read_body_gives_every_other_body_whole(body: str, expected: tuple[object, ...]) -> None:
+    read = read_body(body)
+
+    assert isinstance(read, Announced)
+    assert read.objects == expected
