@@ -3,7 +3,10 @@
 The import is timed in fresh interpreters with ``python -X importtime`` (median of several), twice:
 from the working tree with its bytecode cached, and from the package zip unpacked, where no ``.pyc``
 is shipped and none can be written (as on Lambda, whose code directory is read-only): every module of
-ours and of the vendored dependencies is compiled at each cold start.
+ours and of the vendored dependencies is compiled at each cold start. The zip is imported by the Lambda
+runtime's Python version where this machine has it (the vendored msgspec is built for it), with boto3
+beside it as the runtime provides it (bytecode compiled); elsewhere by this interpreter, which cannot
+load that msgspec and reads notifications the standard way.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from streamalert.constants import LAMBDA_RUNTIME
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_MODULE = "apps.athena_refresh.main"
@@ -39,17 +44,33 @@ class PackageSize:
     built_by: str
     size: int
     entries: int
-    msgspec_size: int
+    msgspec_size: int  # compressed bytes of the vendored msgspec in the zip
 
 
-def import_times(settings: dict[str, tuple[Path, bool]], runs: int = 7) -> list[ImportTime]:
-    """Median import time of the Lambda's module for each setting (a folder, and whether bytecode may
-    be cached), in ``runs`` fresh interpreters each, the settings taking turns."""
+def runtime_python() -> str | None:
+    """An interpreter of the Lambda runtime's Python version that runs here (on PATH, else pyenv's), or
+    None: a vendored compiled wheel loads only in that version."""
+    name = LAMBDA_RUNTIME  # "python3.12": the interpreter's name too
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    version = name.removeprefix("python")
+    candidates = [Path(folder) / name for folder in os.environ.get("PATH", "").split(os.pathsep) if folder]
+    candidates += sorted(pyenv_root.glob(f"versions/{version}.*/bin/{name}"))
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            probe = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)
+            if probe.returncode == 0:  # a pyenv shim of a version not selected here fails
+                return str(candidate)
+    return None
+
+
+def import_times(settings: dict[str, Setting], runs: int = 7) -> list[ImportTime]:
+    """Median import time of the Lambda's module for each setting, in ``runs`` fresh interpreters
+    each, the settings taking turns."""
     totals: dict[str, list[float]] = {name: [] for name in settings}
     shares: dict[str, dict[str, list[float]]] = {name: {dep: [] for dep in DEPENDENCIES} for name in settings}
     for _ in range(runs):
-        for name, (path, bytecode) in settings.items():
-            cumulative = _import_once(path, bytecode=bytecode)
+        for name, setting in settings.items():
+            cumulative = _import_once(setting)
             totals[name].append(cumulative[LAMBDA_MODULE] / 1000)
             for dependency in DEPENDENCIES:
                 shares[name][dependency].append(cumulative.get(dependency, 0) / 1000)
@@ -63,13 +84,27 @@ def import_times(settings: dict[str, tuple[Path, bool]], runs: int = 7) -> list[
     ]
 
 
-def _import_once(path: Path, *, bytecode: bool) -> dict[str, int]:
-    env = {**os.environ, "PYTHONPATH": str(path)}
-    if not bytecode:
+@dataclass(frozen=True)
+class Setting:
+    """Where an import is timed: the code's folder, the interpreter, and what else is on its path."""
+
+    path: Path
+    bytecode: bool
+    python: str = sys.executable
+    libraries: Path | None = None  # the only other import path (no site-packages) when given
+
+
+def _import_once(setting: Setting) -> dict[str, int]:
+    env = {**os.environ, "PYTHONPATH": str(setting.path)}
+    isolation: list[str] = []
+    if setting.libraries is not None:
+        env["PYTHONPATH"] += os.pathsep + str(setting.libraries)
+        isolation = ["-S"]
+    if not setting.bytecode:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {LAMBDA_MODULE}"],
-        cwd=path,
+        [setting.python, *isolation, "-X", "importtime", "-c", f"import {LAMBDA_MODULE}"],
+        cwd=setting.path,
         env=env,
         capture_output=True,
         text=True,
@@ -95,11 +130,34 @@ def cold_start(runs: int = 7) -> tuple[list[ImportTime], PackageSize]:
         unpacked = Path(scratch) / "unpacked"
         with zipfile.ZipFile(package.path) as archive:
             archive.extractall(unpacked)
-        settings = {
-            "working tree, bytecode cached": (REPO_ROOT, True),
-            "package zip, no bytecode (as on Lambda)": (unpacked, False),
-        }
+        settings = {"working tree, bytecode cached": Setting(REPO_ROOT, bytecode=True)}
+        runtime = runtime_python()
+        if runtime is None:
+            settings[f"package zip, no bytecode, Python {_version()} (no {LAMBDA_RUNTIME} here)"] = Setting(
+                unpacked, bytecode=False
+            )
+        else:
+            settings[f"package zip, no bytecode, {LAMBDA_RUNTIME} and boto3 (as on Lambda)"] = Setting(
+                unpacked, bytecode=False, python=runtime, libraries=runtime_libraries(runtime)
+            )
         return import_times(settings, runs), package.measured
+
+
+def runtime_libraries(python: str) -> Path:
+    """boto3 (this environment's version) installed for the runtime interpreter, as Lambda provides it:
+    in ``build/bench/runtime-libraries``, once."""
+    version = importlib.metadata.version("boto3")
+    target = REPO_ROOT / "build" / "bench" / "runtime-libraries" / f"{Path(python).name}-boto3-{version}"
+    if not (target / "boto3").is_dir():
+        command = [python, "-m", "pip", "install", "--quiet", "--target", str(target), f"boto3=={version}"]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"cannot install boto3 for {python}: {result.stderr.strip()}")
+    return target
+
+
+def _version() -> str:
+    return ".".join(map(str, sys.version_info[:2]))
 
 
 @dataclass(frozen=True)
@@ -113,23 +171,7 @@ def build_zip(out_dir: Path) -> _Built:
     from streamalert.packaging import build_package
 
     package = build_package(APP, REPO_ROOT / "conf", out_dir=out_dir)
-    size = PackageSize("streamalert.packaging.build_package", package.size, package.entries, _msgspec_size())
+    with zipfile.ZipFile(package.path) as archive:
+        msgspec_size = sum(i.compress_size for i in archive.infolist() if i.filename.startswith("msgspec"))
+    size = PackageSize("streamalert.packaging.build_package", package.size, package.entries, msgspec_size)
     return _Built(package.path, size)
-
-
-def _msgspec_size() -> int:
-    """What vendoring msgspec (this platform's build) would add to the zip, compressed the same way."""
-    try:
-        distribution = importlib.metadata.distribution("msgspec")
-    except importlib.metadata.PackageNotFoundError:
-        return 0
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "msgspec.zip"
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-            for file in sorted(distribution.files or (), key=str):
-                located = Path(str(file.locate()))
-                if located.is_file() and "__pycache__" not in file.parts:
-                    info = zipfile.ZipInfo(str(file), (1980, 1, 1, 0, 0, 0))
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    archive.writestr(info, located.read_bytes())
-        return path.stat().st_size

@@ -167,7 +167,7 @@ def _cold_start_lines(imports: Sequence[ImportTime], package: PackageSize | None
     if package:
         lines.append(
             f"Package zip ({package.built_by}): {package.size / 1024:,.1f} KiB, {package.entries} entries; "
-            f"vendoring msgspec would add {package.msgspec_size / 1024:,.1f} KiB."
+            f"msgspec, built for the Lambda runtime, is {package.msgspec_size / 1024:,.1f} KiB of it."
         )
     return lines
 

@@ -100,8 +100,10 @@ def athena_workgroup_name(prefix: str) -> str:
     return f"{prefix}_streamalert"
 
 
-# The Lambda runtime every function is deployed on (boto3 comes with it)
+# The Lambda runtime every function is deployed on (boto3 comes with it), and its architecture: the
+# compiled wheels vendored into the zips (streamalert/packaging.py) are built for both
 LAMBDA_RUNTIME = "python3.12"
+LAMBDA_ARCHITECTURE = "x86_64"
 
 
 def alarms_topic_name(prefix: str) -> str:

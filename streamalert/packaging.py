@@ -2,8 +2,9 @@
 
 A zip holds ``streamalert/``, ``config_schemas/``, ``apps/__init__.py``, ``apps/<app>/``, the
 deployment's ``conf/`` (every config file it has, ``logs.json`` included), ``rules/`` for the rule processor,
-and the pure Python runtime dependencies (marshmallow) copied from the installed distribution; boto3 comes
-with the Lambda runtime. Entries are sorted, dated 1980-01-01 and carry fixed permissions.
+the pure Python runtime dependencies (marshmallow) copied from the installed distribution, and the compiled
+ones (msgspec) from the wheel built for the Lambda runtime, pinned by version and digest; boto3 comes with
+the Lambda runtime. Entries are sorted, dated 1980-01-01 and carry fixed permissions.
 """
 
 from __future__ import annotations
@@ -12,18 +13,23 @@ import base64
 import hashlib
 import importlib.metadata
 import os
+import subprocess
+import sys
+import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from config_schemas.config import CONFIG_FILES, OPTIONAL_CONFIG_FILES
+from streamalert.constants import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
 from streamalert.exceptions import StreamAlertError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PACKAGE_DIR = REPO_ROOT / "build" / "packages"
+DEFAULT_WHEEL_DIR = REPO_ROOT / "build" / "wheels"
 SHARED_PACKAGES = ("streamalert", "config_schemas")
-# Runtime dependencies the Lambda runtime lacks; all pure Python
+# Pure Python runtime dependencies the Lambda runtime lacks: copied from this environment
 VENDORED_DISTRIBUTIONS = ("marshmallow",)
 # Source folders one function needs beyond the shared packages: the rule processor imports ``rules``
 APP_EXTRA_PATHS: dict[str, tuple[str, ...]] = {"rule_processor": ("rules",)}
@@ -35,6 +41,27 @@ _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 
 class PackagingError(StreamAlertError):
     """A zip that cannot be built: a missing source folder or dependency."""
+
+
+@dataclass(frozen=True)
+class RuntimeWheel:
+    """A compiled dependency, vendored as the wheel built for the Lambda runtime (its Python version and
+    architecture, not this machine's). The digest pins the very file: the same zip wherever it is built."""
+
+    name: str
+    version: str
+    sha256: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+# msgspec: the refresh reads S3 notifications several times faster with it (s3_events' fast path).
+# For LAMBDA_RUNTIME and LAMBDA_ARCHITECTURE; changing either means pinning that platform's wheel here.
+RUNTIME_WHEELS = (
+    RuntimeWheel("msgspec", "0.22.0", "99c401861c5bb3a57f7d6423ea7ed4352cd57aa3f04f4fbe9f3e3e4564a10f08"),
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +82,12 @@ class Package:
 
 
 def package_entries(
-    app: str, config_dir: Path, extra_paths: Sequence[str] = (), repo_root: Path = REPO_ROOT
+    app: str,
+    config_dir: Path,
+    *,
+    extra_paths: Sequence[str] = (),
+    repo_root: Path = REPO_ROOT,
+    wheel_dir: Path = DEFAULT_WHEEL_DIR,
 ) -> dict[str, Path]:
     """Every file of the zip of ``apps/<app>``, by its name in the zip."""
     entries: dict[str, Path] = {}
@@ -73,6 +105,8 @@ def package_entries(
             entries[f"conf/{file_name}"] = config_dir / file_name
     for distribution in VENDORED_DISTRIBUTIONS:
         entries.update(_distribution_files(distribution))
+    for wheel in RUNTIME_WHEELS:
+        entries.update(_tree(unpacked_wheel(wheel, wheel_dir), PurePosixPath()))
     return entries
 
 
@@ -103,6 +137,67 @@ def _distribution_files(name: str) -> Iterator[tuple[str, Path]]:
             yield str(arc_name), path
 
 
+def unpacked_wheel(wheel: RuntimeWheel, wheel_dir: Path = DEFAULT_WHEEL_DIR) -> Path:
+    """The folder the wheel is unpacked in, under ``wheel_dir``. The wheel file is taken from there when
+    it holds the pinned one, else fetched once by pip for the Lambda's platform and checked."""
+    unpacked = wheel_dir / f"{wheel.name}-{wheel.version}-{wheel.sha256[:16]}"
+    if unpacked.is_dir():
+        return unpacked
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    wheel_file = _pinned_file(wheel, wheel_dir) or _download_wheel(wheel, wheel_dir)
+    with tempfile.TemporaryDirectory(dir=wheel_dir, prefix=".unpack-") as scratch:
+        with zipfile.ZipFile(wheel_file) as archive:
+            archive.extractall(Path(scratch) / "unpacked")
+        try:
+            os.rename(Path(scratch) / "unpacked", unpacked)
+        except OSError:  # another build unpacked it meanwhile: the same bytes
+            if not unpacked.is_dir():
+                raise
+    return unpacked
+
+
+def _pinned_file(wheel: RuntimeWheel, wheel_dir: Path) -> Path | None:
+    for candidate in sorted(wheel_dir.glob(f"{wheel.name}-{wheel.version}-*.whl")):
+        if _sha256(candidate) == wheel.sha256:
+            return candidate
+    return None
+
+
+def _download_wheel(wheel: RuntimeWheel, wheel_dir: Path) -> Path:
+    """Fetch the wheel into ``wheel_dir`` (whole files only) and return it if it is the pinned one."""
+    python_version = LAMBDA_RUNTIME.removeprefix("python")
+    where = f"{wheel.requirement} for {LAMBDA_RUNTIME} on {LAMBDA_ARCHITECTURE}"
+    with tempfile.TemporaryDirectory(dir=wheel_dir, prefix=".fetch-") as scratch:
+        command = [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+            "--implementation", "cp", "--python-version", python_version,
+            "--abi", "cp" + python_version.replace(".", ""),
+            "--platform", f"manylinux2014_{LAMBDA_ARCHITECTURE}", "--dest", scratch, wheel.requirement,
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            reason = (result.stderr.strip().splitlines() or ["pip failed"])[-1]
+            raise PackagingError(
+                f"cannot fetch the wheel of {where} from the package index ({reason}); "
+                f"where no index can be reached, put that wheel file in {wheel_dir}/ and build again"
+            )
+        fetched = sorted(Path(scratch).glob("*.whl"))
+        for path in fetched:
+            os.replace(path, wheel_dir / path.name)
+    found = _pinned_file(wheel, wheel_dir)
+    if found is None:
+        digests = ", ".join(f"{p.name} (sha256 {_sha256(wheel_dir / p.name)})" for p in fetched) or "nothing"
+        raise PackagingError(
+            f"pip fetched {digests} for {where}, not the pinned wheel (sha256 {wheel.sha256}): "
+            "see RUNTIME_WHEELS in streamalert/packaging.py"
+        )
+    return found
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def write_zip(entries: dict[str, Path], destination: Path) -> None:
     """Write the entries sorted by name, with fixed dates and modes, atomically."""
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -121,11 +216,15 @@ def build_package(
     app: str,
     config_dir: Path,
     out_dir: Path = DEFAULT_PACKAGE_DIR,
+    *,
     extra_paths: Sequence[str] = (),
     repo_root: Path = REPO_ROOT,
+    wheel_dir: Path = DEFAULT_WHEEL_DIR,
 ) -> Package:
     """Build ``<out_dir>/<app>.zip`` for the function of ``apps/<app>``."""
-    entries = package_entries(app, config_dir, extra_paths, repo_root)
+    entries = package_entries(
+        app, config_dir, extra_paths=extra_paths, repo_root=repo_root, wheel_dir=wheel_dir
+    )
     path = out_dir / f"{app}.zip"
     write_zip(entries, path)
     data = path.read_bytes()

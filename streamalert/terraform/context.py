@@ -16,6 +16,7 @@ from config_schemas.models import Config
 from streamalert.constants import (
     DEFAULT_TERRAFORM_STATE_KEY,
     LAMBDA_ALIAS,
+    LAMBDA_ARCHITECTURE,
     LAMBDA_LOG_RETENTION_DAYS,
     LAMBDA_RUNTIME,
     alarms_topic_name,
@@ -87,6 +88,7 @@ def function_context(
         "description": title,
         "handler": handler,
         "runtime": LAMBDA_RUNTIME,
+        "architecture": LAMBDA_ARCHITECTURE,  # the vendored compiled wheels are built for it
         "memory": memory,
         "timeout": timeout,
         "alias": LAMBDA_ALIAS,

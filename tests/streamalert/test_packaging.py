@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from streamalert.packaging import REPO_ROOT, PackagingError, build_package, human_size, zip_names
+from benchmarks.coldstart import runtime_python
+from streamalert import packaging
+from streamalert.constants import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
+from streamalert.packaging import (
+    DEFAULT_WHEEL_DIR,
+    REPO_ROOT,
+    RUNTIME_WHEELS,
+    PackagingError,
+    build_package,
+    human_size,
+    unpacked_wheel,
+    zip_names,
+)
+from tests.helpers import s3_body
 
 CONFIG_DIR = REPO_ROOT / "tests" / "fixtures" / "terraform" / "configs" / "basic"
 
@@ -138,3 +154,89 @@ def test_the_processor_zips_are_deterministic(tmp_path: Path, app: str) -> None:
     second = build_package(app, ALL_PROCESSORS, tmp_path / "two")
 
     assert first.path.read_bytes() == second.path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def msgspec_wheel() -> Path:
+    """The pinned msgspec wheel file for the Lambda runtime (fetched once into build/wheels)."""
+    (wheel,) = RUNTIME_WHEELS
+    unpacked_wheel(wheel)
+    return next(p for p in DEFAULT_WHEEL_DIR.glob("msgspec-*.whl") if packaging._sha256(p) == wheel.sha256)
+
+
+def no_package_index(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """pip as on a machine that reaches no package index."""
+    empty = tmp_path / "no-index"
+    empty.mkdir()
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(empty))
+
+
+def test_the_zip_holds_msgspec_built_for_the_lambda_runtime(tmp_path: Path) -> None:
+    names = zip_names(build_package("athena_refresh", CONFIG_DIR, tmp_path).path)
+
+    version = LAMBDA_RUNTIME.removeprefix("python").replace(".", "")
+    assert f"msgspec/_core.cpython-{version}-{LAMBDA_ARCHITECTURE}-linux-gnu.so" in names
+    assert "msgspec-0.22.0.dist-info/METADATA" in names
+
+
+def test_the_runtime_python_reads_notifications_with_the_vendored_msgspec(tmp_path: Path) -> None:
+    runtime = runtime_python()
+    if runtime is None:
+        pytest.skip(f"no {LAMBDA_RUNTIME} on PATH to run the zip with")
+    package = build_package("athena_refresh", CONFIG_DIR, tmp_path)
+    with zipfile.ZipFile(package.path) as archive:
+        archive.extractall(tmp_path / "task")
+    script = (
+        "import json, sys\n"
+        "from streamalert import s3_events\n"
+        "print(json.dumps([s3_events._s3_fast is not None, s3_events.read_body(sys.stdin.read())]))"
+    )
+
+    result = subprocess.run(
+        [runtime, "-I", "-S", "-c", f"import sys; sys.path.insert(0, '.')\n{script}"],  # the zip alone
+        cwd=tmp_path / "task",
+        input=s3_body(("acme-data", "logs/dt=2024-01-01-05/x.json")),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert json.loads(result.stdout) == [True, ["acme-data", "logs/dt=2024-01-01-05/", "x.json"]]
+
+
+def test_a_wheel_put_in_the_wheel_folder_is_used_without_a_package_index(
+    msgspec_wheel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_package_index(monkeypatch, tmp_path)
+    wheel_dir = tmp_path / "wheels"
+    wheel_dir.mkdir()
+    shutil.copy(msgspec_wheel, wheel_dir)
+
+    package = build_package("athena_refresh", CONFIG_DIR, tmp_path / "out", wheel_dir=wheel_dir)
+
+    assert (
+        package.path.read_bytes()
+        == build_package("athena_refresh", CONFIG_DIR, tmp_path / "again").path.read_bytes()
+    )
+
+
+def test_without_a_package_index_or_the_wheel_the_build_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_package_index(monkeypatch, tmp_path)
+    wheel_dir = tmp_path / "wheels"
+
+    with pytest.raises(PackagingError, match=r"cannot fetch the wheel of msgspec==.*put that wheel file in"):
+        build_package("athena_refresh", CONFIG_DIR, tmp_path / "out", wheel_dir=wheel_dir)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_wheel_that_is_not_the_pinned_one_is_refused(
+    msgspec_wheel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (wheel,) = RUNTIME_WHEELS
+    monkeypatch.setattr(packaging, "RUNTIME_WHEELS", (dataclasses.replace(wheel, sha256="0" * 64),))
+
+    with pytest.raises(PackagingError, match=r"not the pinned wheel \(sha256 0{64}\)"):
+        build_package("athena_refresh", CONFIG_DIR, tmp_path / "out", wheel_dir=tmp_path / "wheels")
