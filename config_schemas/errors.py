@@ -17,6 +17,8 @@ ErrorPath = tuple[PathPart, ...]
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 # Errors stored at the root of the combined schema, outside either file
 _NO_FILE = "config"
+# How every config schema's unknown-key error begins (``fields.StrictSchema``)
+UNKNOWN_KEY = "unknown key; allowed keys: "
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,25 @@ def add_error(tree: dict[PathPart, Any], path: ErrorPath, message: str) -> None:
 def _walk(value: Any, path: ErrorPath) -> Iterator[tuple[ErrorPath, str]]:
     if isinstance(value, Mapping):
         for key, child in value.items():
-            yield from _walk(child, path if key == SCHEMA else (*path, key))
+            if key == SCHEMA:
+                yield from _walk_schema_errors(child, path)
+            else:
+                yield from _walk(child, (*path, key))
     elif isinstance(value, list | tuple):
         for item in value:
             yield from _walk(item, path)
     else:
         yield path, str(value)
+
+
+def _walk_schema_errors(value: Any, path: ErrorPath) -> Iterator[tuple[ErrorPath, str]]:
+    """marshmallow files the errors of an object itself under ``_schema``, and the error of an unknown
+    key named ``_schema`` too: the unknown-key message tells the key's apart, and names the key."""
+    for sub_path, message in _walk(value, ()):
+        if not sub_path and message.startswith(UNKNOWN_KEY):
+            yield (*path, SCHEMA), message
+        else:
+            yield (*path, *sub_path), message
 
 
 def _leaf_messages(value: Any) -> Iterator[str]:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 
+from config_schemas.errors import UNKNOWN_KEY
 from config_schemas.models import RefreshType, Source, TableRoute
 from streamalert.constants import PREFIX_PLACEHOLDER
 
@@ -181,7 +182,7 @@ class StrictSchema(Schema):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         allowed = ", ".join(field.data_key or name for name, field in self.load_fields.items())
-        self.error_messages = {**self.error_messages, "unknown": f"unknown key; allowed keys: {allowed}"}
+        self.error_messages = {**self.error_messages, "unknown": f"{UNKNOWN_KEY}{allowed}"}
 
 
 class StrictField(fields.Field[_T]):

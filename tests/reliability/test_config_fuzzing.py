@@ -169,7 +169,7 @@ def with_change(file: str, path: tuple[Any, ...], change: Any) -> dict[str, byte
 
 
 @fuzz
-@given(where=st.sampled_from(SCHEMA_OBJECTS), key=unknown_keys.filter(lambda key: key != "_schema"))
+@given(where=st.sampled_from(SCHEMA_OBJECTS), key=unknown_keys)
 def test_an_unknown_key_is_named_with_its_file_and_path(where: tuple[str, tuple[str, ...]], key: str) -> None:
     file, path = where
     code, stdout, stderr = validate(with_change(file, path, lambda target: target.__setitem__(key, 1)))
@@ -193,7 +193,6 @@ def test_a_field_of_the_wrong_type_is_named_with_its_file_and_path(
     assert any(line.startswith(f"{file}: {format_path(path)}: ") for line in lines), lines
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: errors._walk takes a user key "_schema" for the object itself')
 @pytest.mark.parametrize("where", SCHEMA_OBJECTS, ids=lambda where: format_path(where[1]) or where[0])
 def test_a_key_named_underscore_schema_is_named_too(where: tuple[str, tuple[str, ...]]) -> None:
     file, path = where
