@@ -16,10 +16,19 @@ VENV_DIR = REPO_ROOT / ".venv"
 # What the deploy commands import; moto only for --local
 DEPLOY_MODULES = ("boto3", "jinja2", "marshmallow")
 LOCAL_MODULES = ("moto",)
+# What scripts/bench imports, and the extras that install it
+BENCH_MODULES = (*DEPLOY_MODULES, *LOCAL_MODULES, "msgspec", "matplotlib")
+BENCH_EXTRAS = "local,bench"
+# Set in the environment once the extras were installed for a script: a second miss is an error, no loop
+_INSTALLED = "STREAMALERT_BOOTSTRAP_INSTALLED"
 
 
-def missing_modules(argv: Sequence[str]) -> list[str]:
-    wanted = [*DEPLOY_MODULES, *(LOCAL_MODULES if "--local" in argv else ())]
+def missing_modules(argv: Sequence[str], modules: Sequence[str] | None = None) -> list[str]:
+    """Which of ``modules`` (by default what the deploy commands need, given their arguments) this
+    interpreter cannot import."""
+    wanted = (
+        modules if modules is not None else [*DEPLOY_MODULES, *(LOCAL_MODULES if "--local" in argv else ())]
+    )
     return [name for name in wanted if importlib.util.find_spec(name) is None]
 
 
@@ -41,20 +50,31 @@ def create_environment(extras: str = "local", venv_dir: Path = VENV_DIR) -> Path
     return python
 
 
-def ensure_environment(script: str, argv: Sequence[str]) -> None:
+def ensure_environment(
+    script: str,
+    argv: Sequence[str],
+    *,
+    modules: Sequence[str] | None = None,
+    extras: str = "local",
+    venv_dir: Path = VENV_DIR,
+) -> None:
     """Return when this interpreter has what the script needs; otherwise re-run the script inside
-    ``.venv``, creating it first when there is none."""
-    if not missing_modules(argv):
+    ``.venv``, creating it or installing the project's ``extras`` into it first when it lacks them."""
+    missing = missing_modules(argv, modules)
+    if not missing:
         return
-    python = venv_python()
-    if Path(sys.prefix).resolve() == VENV_DIR.resolve():
-        missing = ", ".join(missing_modules(argv))
+    python = venv_python(venv_dir)
+    inside = Path(sys.prefix).resolve() == venv_dir.resolve()
+    if inside and os.environ.get(_INSTALLED) == extras:
         print(
-            f"{Path(script).name}: {missing} missing from {VENV_DIR}: run scripts/bootstrap", file=sys.stderr
+            f"{Path(script).name}: {', '.join(missing)} missing from {venv_dir} after installing "
+            f"[{extras}]: run scripts/bootstrap --dev",
+            file=sys.stderr,
         )
         sys.exit(2)
-    if not python.exists():
-        create_environment()
+    if inside or not python.exists():
+        create_environment(extras, venv_dir)
+        os.environ[_INSTALLED] = extras
     os.execv(str(python), [str(python), script, *argv])
 
 
