@@ -6,17 +6,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import boto3
 
 from config_schemas.models import Config
 from streamalert import aws
-from streamalert.cli.common import Progress, StepFailed, UsageError
+from streamalert.cli.common import Progress, StepFailed, UsageError, validate_config
 from streamalert.local_aws import LocalAws
 from streamalert.packaging import Package, build_package, human_size
 from streamalert.processors import Processor, deployable, select
@@ -215,6 +215,31 @@ class Deployment:
         answer = input(f"{question} [y/N] ").strip().lower()
         if answer not in {"y", "yes"}:
             raise StepFailed("confirm", "not confirmed: nothing was applied")
+
+
+@contextmanager
+def existing_deployment(
+    command: str,
+    options: Options,
+    *,
+    local_refusal: str,
+    out: TextIO | None = None,
+    local_aws: LocalAws | None = None,
+) -> Iterator[Deployment]:
+    """A deployment that already exists, ready for a targeted plan (rollback, destroy): its config
+    validated, its target reached, its Terraform rendered and initialised on the deployed state.
+
+    ``--local`` is refused (``local_refusal`` says why) unless ``local_aws``, an emulator a test keeps
+    running across commands, is given: the embedded emulator lives for one deploy run only."""
+    if options.local and local_aws is None:
+        raise UsageError(local_refusal)
+    progress = Progress(command, out)
+    deployment = Deployment(options, validate_config(progress, options.config_dir), progress)
+    with ExitStack() as stack:
+        deployment.start_target(local_aws, stack)
+        deployment.render()
+        deployment.init()
+        yield deployment
 
 
 def check_account(config: Config, progress: Progress, verb: str = "deploy") -> None:

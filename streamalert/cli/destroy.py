@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Sequence
-from contextlib import ExitStack
 from typing import TextIO
 
 from streamalert.cli.common import (
-    Progress,
-    UsageError,
     add_common_arguments,
     guarded,
     parse,
-    validate_config,
 )
-from streamalert.cli.deployment import Deployment, Options
+from streamalert.cli.deployment import Deployment, Options, existing_deployment
 from streamalert.local_aws import LocalAws
 
 COMMAND = "destroy"
@@ -51,26 +47,20 @@ def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
 
 def destroy(options: Options, out: TextIO | None = None, local_aws: LocalAws | None = None) -> int:
     """Destroy the selected processors (``local_aws``: an emulator a test keeps running)."""
-    if options.local and local_aws is None:
-        raise UsageError(LOCAL_REFUSAL)
-    progress = Progress(COMMAND, out)
-    config = validate_config(progress, options.config_dir)
-    deployment = Deployment(options, config, progress)
-    with ExitStack() as stack:
-        deployment.start_target(local_aws, stack)
-        deployment.render()
-        deployment.init()
+    with existing_deployment(
+        COMMAND, options, local_refusal=LOCAL_REFUSAL, out=out, local_aws=local_aws
+    ) as deployment:
         addresses = deployment.terraform.state_addresses()
         targets, kept = destroy_targets(deployment, addresses)
         if not targets:
-            progress.say("nothing to destroy")
+            deployment.progress.say("nothing to destroy")
             return 0
         deployment.write_variables(deployment.deployed_package_variables())
         plan_text = deployment.plan(targets, destroy=True)
         deployment.confirm(plan_text, "Destroy these resources?")
         deployment.apply()
     if kept:
-        progress.say(f"kept (protected data and catalog): {', '.join(kept)}")
+        deployment.progress.say(f"kept (protected data and catalog): {', '.join(kept)}")
     return 0
 
 

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from contextlib import ExitStack
 from typing import Any, TextIO
 
 from streamalert import aws
 from streamalert.cli.common import (
-    Progress,
     StepFailed,
-    UsageError,
     add_common_arguments,
     guarded,
     parse,
-    validate_config,
 )
-from streamalert.cli.deployment import Deployment, Options
+from streamalert.cli.deployment import Deployment, Options, existing_deployment
 from streamalert.local_aws import LocalAws
 from streamalert.processors import Processor
 
@@ -53,15 +49,9 @@ def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
 
 def rollback(options: Options, out: TextIO | None = None, local_aws: LocalAws | None = None) -> int:
     """Roll the selected processors back one version (``local_aws``: an emulator a test keeps running)."""
-    if options.local and local_aws is None:
-        raise UsageError(LOCAL_REFUSAL)
-    progress = Progress(COMMAND, out)
-    config = validate_config(progress, options.config_dir)
-    deployment = Deployment(options, config, progress)
-    with ExitStack() as stack:
-        deployment.start_target(local_aws, stack)
-        deployment.render()
-        deployment.init()
+    with existing_deployment(
+        COMMAND, options, local_refusal=LOCAL_REFUSAL, out=out, local_aws=local_aws
+    ) as deployment:
         pins = _previous_versions(deployment)
         deployment.write_variables(deployment.deployed_package_variables(), pins)
         targets = [f"module.{p.module}.aws_lambda_alias.production" for p in deployment.selected]
@@ -69,7 +59,7 @@ def rollback(options: Options, out: TextIO | None = None, local_aws: LocalAws | 
         deployment.confirm(plan_text, "Roll back?")
         deployment.apply()
     for processor in deployment.selected:
-        progress.say(f"{processor.cli_name}: alias production -> version {pins[processor.module]}")
+        deployment.progress.say(f"{processor.cli_name}: alias production -> version {pins[processor.module]}")
     return 0
 
 
