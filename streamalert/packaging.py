@@ -46,22 +46,32 @@ class PackagingError(StreamAlertError):
 @dataclass(frozen=True)
 class RuntimeWheel:
     """A compiled dependency, vendored as the wheel built for the Lambda runtime (its Python version and
-    architecture, not this machine's). The digest pins the very file: the same zip wherever it is built."""
+    architecture, not this machine's) into the zips of ``apps``. The digest pins the very file: the same
+    zip wherever it is built."""
 
     name: str
     version: str
     sha256: str
+    apps: tuple[str, ...]
 
     @property
     def requirement(self) -> str:
         return f"{self.name}=={self.version}"
 
 
-# msgspec: the refresh reads S3 notifications several times faster with it (s3_events' fast path).
-# For LAMBDA_RUNTIME and LAMBDA_ARCHITECTURE; changing either means pinning that platform's wheel here.
+# msgspec: S3 notifications are read several times faster with it (s3_events' fast path), by the refresh
+# and by the rule processor's S3 input. For LAMBDA_RUNTIME and LAMBDA_ARCHITECTURE: changing either means
+# pinning that platform's wheel here (its digest is all that changes).
 RUNTIME_WHEELS = (
-    RuntimeWheel("msgspec", "0.22.0", "99c401861c5bb3a57f7d6423ea7ed4352cd57aa3f04f4fbe9f3e3e4564a10f08"),
+    RuntimeWheel(
+        "msgspec",
+        "0.22.0",
+        "99c401861c5bb3a57f7d6423ea7ed4352cd57aa3f04f4fbe9f3e3e4564a10f08",
+        apps=("athena_refresh", "rule_processor"),
+    ),
 )
+# Lambda's architecture names -> the machine of a manylinux wheel tag
+_WHEEL_MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,8 @@ def package_entries(
     for distribution in VENDORED_DISTRIBUTIONS:
         entries.update(_distribution_files(distribution))
     for wheel in RUNTIME_WHEELS:
-        entries.update(_tree(unpacked_wheel(wheel, wheel_dir), PurePosixPath()))
+        if app in wheel.apps:
+            entries.update(_tree(unpacked_wheel(wheel, wheel_dir), PurePosixPath()))
     return entries
 
 
@@ -172,7 +183,8 @@ def _download_wheel(wheel: RuntimeWheel, wheel_dir: Path) -> Path:
             sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
             "--implementation", "cp", "--python-version", python_version,
             "--abi", "cp" + python_version.replace(".", ""),
-            "--platform", f"manylinux2014_{LAMBDA_ARCHITECTURE}", "--dest", scratch, wheel.requirement,
+            "--platform", f"manylinux2014_{_WHEEL_MACHINES[LAMBDA_ARCHITECTURE]}",
+            "--dest", scratch, wheel.requirement,
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
@@ -192,6 +204,22 @@ def _download_wheel(wheel: RuntimeWheel, wheel_dir: Path) -> Path:
             "see RUNTIME_WHEELS in streamalert/packaging.py"
         )
     return found
+
+
+def runtime_python() -> str | None:
+    """An interpreter of the Lambda runtime's Python version that runs here (on PATH, else pyenv's), to
+    try a zip with; None when there is none: a vendored compiled wheel loads only in that version."""
+    name = LAMBDA_RUNTIME  # "python3.12": the interpreter's name too
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    version = name.removeprefix("python")
+    candidates = [Path(folder) / name for folder in os.environ.get("PATH", "").split(os.pathsep) if folder]
+    candidates += sorted(pyenv_root.glob(f"versions/{version}.*/bin/{name}"))
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            probe = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)
+            if probe.returncode == 0:  # a pyenv shim of a version not selected here fails
+                return str(candidate)
+    return None
 
 
 def _sha256(path: Path) -> str:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.coldstart import runtime_python
 from streamalert import packaging
 from streamalert.constants import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
 from streamalert.packaging import (
@@ -21,6 +20,7 @@ from streamalert.packaging import (
     PackagingError,
     build_package,
     human_size,
+    runtime_python,
     unpacked_wheel,
     zip_names,
 )
@@ -164,20 +164,31 @@ def msgspec_wheel() -> Path:
     return next(p for p in DEFAULT_WHEEL_DIR.glob("msgspec-*.whl") if packaging._sha256(p) == wheel.sha256)
 
 
-def no_package_index(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """pip as on a machine that reaches no package index."""
-    empty = tmp_path / "no-index"
-    empty.mkdir()
+def package_index_of(monkeypatch: pytest.MonkeyPatch, folder: Path, *wheels: Path) -> None:
+    """pip as on a machine that reaches no package index: it finds only ``wheels``, copied to ``folder``."""
+    folder.mkdir()
+    for wheel_file in wheels:
+        shutil.copy(wheel_file, folder)
     monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("PIP_FIND_LINKS", str(empty))
+    monkeypatch.setenv("PIP_FIND_LINKS", str(folder))
 
 
-def test_the_zip_holds_msgspec_built_for_the_lambda_runtime(tmp_path: Path) -> None:
-    names = zip_names(build_package("athena_refresh", CONFIG_DIR, tmp_path).path)
+@pytest.mark.parametrize("app", ["athena_refresh", "rule_processor"])
+def test_the_zips_that_read_notifications_hold_msgspec_built_for_the_lambda_runtime(
+    tmp_path: Path, app: str
+) -> None:
+    names = zip_names(build_package(app, ALL_PROCESSORS, tmp_path).path)
 
     version = LAMBDA_RUNTIME.removeprefix("python").replace(".", "")
-    assert f"msgspec/_core.cpython-{version}-{LAMBDA_ARCHITECTURE}-linux-gnu.so" in names
+    machine = packaging._WHEEL_MACHINES[LAMBDA_ARCHITECTURE]
+    assert f"msgspec/_core.cpython-{version}-{machine}-linux-gnu.so" in names
     assert "msgspec-0.22.0.dist-info/METADATA" in names
+
+
+def test_the_alert_processor_zip_carries_no_msgspec(tmp_path: Path) -> None:
+    names = zip_names(build_package("alert_processor", ALL_PROCESSORS, tmp_path).path)
+
+    assert not any(name.startswith("msgspec") for name in names)
 
 
 def test_the_runtime_python_reads_notifications_with_the_vendored_msgspec(tmp_path: Path) -> None:
@@ -187,9 +198,11 @@ def test_the_runtime_python_reads_notifications_with_the_vendored_msgspec(tmp_pa
     package = build_package("athena_refresh", CONFIG_DIR, tmp_path)
     with zipfile.ZipFile(package.path) as archive:
         archive.extractall(tmp_path / "task")
-    script = (
+    script = (  # the standard path refuses to run: the body must be read by msgspec's
         "import json, sys\n"
         "from streamalert import s3_events\n"
+        "def refuse(body): raise AssertionError('read the standard way')\n"
+        "s3_events._read_standard = refuse\n"
         "print(json.dumps([s3_events._s3_fast is not None, s3_events.read_body(sys.stdin.read())]))"
     )
 
@@ -208,7 +221,7 @@ def test_the_runtime_python_reads_notifications_with_the_vendored_msgspec(tmp_pa
 def test_a_wheel_put_in_the_wheel_folder_is_used_without_a_package_index(
     msgspec_wheel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    no_package_index(monkeypatch, tmp_path)
+    package_index_of(monkeypatch, tmp_path / "no-index")
     wheel_dir = tmp_path / "wheels"
     wheel_dir.mkdir()
     shutil.copy(msgspec_wheel, wheel_dir)
@@ -224,7 +237,7 @@ def test_a_wheel_put_in_the_wheel_folder_is_used_without_a_package_index(
 def test_without_a_package_index_or_the_wheel_the_build_says_how_to_get_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    no_package_index(monkeypatch, tmp_path)
+    package_index_of(monkeypatch, tmp_path / "no-index")
     wheel_dir = tmp_path / "wheels"
 
     with pytest.raises(PackagingError, match=r"cannot fetch the wheel of msgspec==.*put that wheel file in"):
@@ -235,6 +248,7 @@ def test_without_a_package_index_or_the_wheel_the_build_says_how_to_get_it(
 def test_a_wheel_that_is_not_the_pinned_one_is_refused(
     msgspec_wheel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    package_index_of(monkeypatch, tmp_path / "index", msgspec_wheel)  # pip fetches the real wheel
     (wheel,) = RUNTIME_WHEELS
     monkeypatch.setattr(packaging, "RUNTIME_WHEELS", (dataclasses.replace(wheel, sha256="0" * 64),))
 
