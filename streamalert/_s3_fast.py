@@ -4,7 +4,8 @@
 Importing this module fails without msgspec; ``s3_events`` then reads every body with the standard
 library. Decoding fails (``DECODE_ERRORS``) on every body that is not JSON, on every body where a field
 it reads is missing or of another type, and on every record of another source than S3 or of another
-event than an object creation: ``s3_events`` then reads the body the standard way. Literal values
+event than the four object creations S3 announces (a removal, or a creation named some day later):
+``s3_events`` then reads the body the standard way. Literal values
 cost no string a record, which matters over thousands of bodies a run.
 """
 

@@ -1,9 +1,10 @@
 """S3 event notifications as they arrive on SQS: parsed, unwrapped from SNS, keys decoded, deduplicated.
 
-A refresh reads thousands of bodies a run, so the usual body (every record a readable S3 record)
-takes a fast path when msgspec is installed: it decodes only the fields that matter and skips the rest
-unread. A body the fast path does not read outright is read again with the standard library, which
-alone decides what is an error and what is a problem: both paths give the same result for every body.
+A refresh reads thousands of bodies a run, so the usual body (every record a readable S3 record of one
+of the object creations S3 announces) takes a fast path when msgspec is installed: it decodes only the
+fields that matter and skips the rest unread. A body the fast path does not read outright is read
+again with the standard library, which alone decides what is an error and what is a problem: both
+paths give the same result for every body.
 """
 
 from __future__ import annotations

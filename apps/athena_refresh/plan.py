@@ -55,8 +55,8 @@ _NO_NEEDS: frozenset[Need] = frozenset()
 
 @dataclass(slots=True)
 class PlannedMessage:
-    """A message and what it waits for. ``needs`` is shared by every message whose objects lie in the
-    same folders (thousands a run): it is replaced, never changed in place."""
+    """A message and what it waits for. ``needs`` may be shared with other messages of the same folder
+    (thousands a run): it is replaced, never changed in place."""
 
     message: QueueMessage
     needs: frozenset[Need] = _NO_NEEDS
@@ -98,7 +98,7 @@ class Planner:
         # (bucket, folder) -> the needs of an object in that folder. Exact: a source prefix is made of
         # whole segments and a partition of folders, so a key's route and partition depend on its
         # folder alone. Only met needs are remembered: a failure is worked out (and logged) each time.
-        # A frozenset: every message of the folder shares it, nothing is copied or rehashed.
+        # A frozenset: every later one-object message of the folder shares it, nothing copied or rehashed.
         folder_needs: dict[tuple[str, str], frozenset[Need]] = {}
         add_planned = plan.messages.append
         for message in messages:

@@ -291,3 +291,28 @@ def test_read_body_gives_every_other_body_whole(body: str, expected: tuple[objec
 
     assert isinstance(read, Announced)
     assert read.objects == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        s3_body((BUCKET, "a/dt=1/x y.json")),
+        body_of(s3_record(BUCKET, "a/dt=1/x.json", "ObjectCreated:CompleteMultipartUpload")),
+        sns_wrapped(s3_body((BUCKET, "a/dt=1/x.json"))),
+        s3_body((BUCKET, "a/dt=1/x.json"), (BUCKET, "a/dt=2/y.json")),
+        s3_body((BUCKET, "a/dt=1/"), (BUCKET, "a/dt=2/y.json")),
+    ],
+    ids=["one record", "multipart upload", "sns", "two records", "folder marker beside"],
+)
+def test_msgspec_reads_the_bodies_s3_writes_without_the_standard_path(
+    body: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("msgspec")
+    expected = read_body(body)
+
+    def refuse(_body: str) -> None:
+        raise AssertionError("read the standard way")
+
+    monkeypatch.setattr(s3_events, "_read_standard", refuse)
+
+    assert read_body(body) == expected
