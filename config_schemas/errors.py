@@ -91,8 +91,12 @@ def _walk(value: Any, path: ErrorPath) -> Iterator[tuple[ErrorPath, str]]:
 
 
 def _walk_schema_errors(value: Any, path: ErrorPath) -> Iterator[tuple[ErrorPath, str]]:
-    """marshmallow files the errors of an object itself under ``_schema``, and the error of an unknown
-    key named ``_schema`` too: the unknown-key message tells the key's apart, and names the key."""
+    """marshmallow files the errors of an object itself under ``_schema`` (always a list), and those of
+    a user's key named ``_schema`` too: a mapping there is the key's errors, and in a list the unknown-key
+    message tells the key's apart. Either way the key is named."""
+    if isinstance(value, Mapping):
+        yield from _walk(value, (*path, SCHEMA))
+        return
     for sub_path, message in _walk(value, ()):
         if not sub_path and message.startswith(UNKNOWN_KEY):
             yield (*path, SCHEMA), message

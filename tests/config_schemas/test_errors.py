@@ -22,6 +22,13 @@ def test_an_unknown_key_named_underscore_schema_is_told_apart_from_the_errors_of
     ]
 
 
+def test_the_errors_inside_a_users_key_named_underscore_schema_are_named_by_it() -> None:
+    # a log type or a source named "_schema": its errors are a mapping, never a list
+    lines = flatten_errors({"logs.json": {"_schema": {"schema": ["must be an object"]}}})
+
+    assert [str(line) for line in lines] == ["logs.json: _schema.schema: must be an object"]
+
+
 def test_keys_that_are_no_plain_names_are_quoted() -> None:
     lines = flatten_errors({"logs.json": {"a.b": {"schema": {"x y": ["bad"]}}}})
 
