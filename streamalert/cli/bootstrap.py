@@ -16,6 +16,8 @@ VENV_DIR = REPO_ROOT / ".venv"
 # What the deploy commands import; moto only for --local
 DEPLOY_MODULES = ("boto3", "jinja2", "marshmallow")
 LOCAL_MODULES = ("moto",)
+# What scripts/validate-config imports
+VALIDATE_MODULES = ("marshmallow",)
 # What scripts/bench imports, and the extras that install it
 BENCH_MODULES = (*DEPLOY_MODULES, *LOCAL_MODULES, "msgspec", "matplotlib")
 BENCH_EXTRAS = "local,bench"
@@ -65,15 +67,20 @@ def ensure_environment(
         return
     python = venv_python(venv_dir)
     inside = Path(sys.prefix).resolve() == venv_dir.resolve()
+    name = Path(script).name
     if inside and os.environ.get(_INSTALLED) == extras:
         print(
-            f"{Path(script).name}: {', '.join(missing)} missing from {venv_dir} after installing "
-            f"[{extras}]: run scripts/bootstrap --dev",
+            f"{name}: {', '.join(missing)} missing from {venv_dir} after installing the project "
+            f"[{extras}] into it: {python} -m pip install -e '{REPO_ROOT}[{extras}]' says why",
             file=sys.stderr,
         )
         sys.exit(2)
     if inside or not python.exists():
-        create_environment(extras, venv_dir)
+        try:
+            create_environment(extras, venv_dir)
+        except (OSError, subprocess.CalledProcessError) as err:
+            print(f"{name}: cannot set up {venv_dir}: {err}", file=sys.stderr)
+            sys.exit(1)
         os.environ[_INSTALLED] = extras
     os.execv(str(python), [str(python), script, *argv])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -81,7 +82,10 @@ def test_a_module_still_missing_after_installing_is_an_error_not_a_loop(
         )
 
     assert exit_info.value.code == 2
-    assert "no_such_module missing from" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no_such_module missing from" in err
+    assert "-m pip install -e" in err
+    assert "[bench]" in err
     assert (recorder.created, recorder.exec) == ([], None)
 
 
@@ -92,3 +96,21 @@ def test_the_deploy_needs_moto_only_for_local(
     monkeypatch.setattr(bootstrap, "LOCAL_MODULES", ("no_moto_here",))
 
     assert bootstrap.missing_modules(argv) == expected
+
+
+def test_an_install_that_fails_is_one_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recorder = Recorder(monkeypatch)
+
+    def fail(extras: str, venv_dir: Path) -> Path:
+        raise subprocess.CalledProcessError(1, ["pip", "install"])
+
+    monkeypatch.setattr(bootstrap, "create_environment", fail)
+
+    with pytest.raises(SystemExit) as exit_info:
+        bootstrap.ensure_environment("scripts/bench", [], modules=["no_such_module"], venv_dir=tmp_path / "v")
+
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err.startswith("bench: cannot set up ")
+    assert recorder.exec is None
