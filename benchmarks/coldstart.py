@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streamalert.constants import LAMBDA_RUNTIME
+from streamalert.packaging import build_package, runtime_python
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_MODULE = "apps.athena_refresh.main"
@@ -45,22 +46,6 @@ class PackageSize:
     size: int
     entries: int
     msgspec_size: int  # compressed bytes of the vendored msgspec in the zip
-
-
-def runtime_python() -> str | None:
-    """An interpreter of the Lambda runtime's Python version that runs here (on PATH, else pyenv's), or
-    None: a vendored compiled wheel loads only in that version."""
-    name = LAMBDA_RUNTIME  # "python3.12": the interpreter's name too
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    version = name.removeprefix("python")
-    candidates = [Path(folder) / name for folder in os.environ.get("PATH", "").split(os.pathsep) if folder]
-    candidates += sorted(pyenv_root.glob(f"versions/{version}.*/bin/{name}"))
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            probe = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)
-            if probe.returncode == 0:  # a pyenv shim of a version not selected here fails
-                return str(candidate)
-    return None
 
 
 def import_times(settings: dict[str, Setting], runs: int = 7) -> list[ImportTime]:
@@ -100,7 +85,9 @@ def _import_once(setting: Setting) -> dict[str, int]:
     if setting.libraries is not None:
         env["PYTHONPATH"] += os.pathsep + str(setting.libraries)
         isolation = ["-S"]
-    if not setting.bytecode:
+    if setting.bytecode:  # written by the first run, read by the next (the median is of cached runs)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     result = subprocess.run(
         [setting.python, *isolation, "-X", "importtime", "-c", f"import {LAMBDA_MODULE}"],
@@ -124,35 +111,44 @@ def _cumulative(importtime_output: str) -> dict[str, int]:
 
 
 def cold_start(runs: int = 7) -> tuple[list[ImportTime], PackageSize]:
-    """Import times from the working tree and from the unpacked zip, and the zip's size."""
+    """Import times from the working tree and from the unpacked zip (with and without bytecode, by the
+    same interpreter, so that the two rows differ by the bytecode alone), and the zip's size."""
     with tempfile.TemporaryDirectory(prefix="bench-package-") as scratch:
         package = build_zip(Path(scratch))
-        unpacked = Path(scratch) / "unpacked"
-        with zipfile.ZipFile(package.path) as archive:
-            archive.extractall(unpacked)
-        settings = {"working tree, bytecode cached": Setting(REPO_ROOT, bytecode=True)}
+        unpacked = {bytecode: Path(scratch) / f"unpacked-{bytecode}" for bytecode in (True, False)}
+        for folder in unpacked.values():  # two copies: the .pyc one run writes, the other must not read
+            with zipfile.ZipFile(package.path) as archive:
+                archive.extractall(folder)
         runtime = runtime_python()
         if runtime is None:
-            settings[f"package zip, no bytecode, Python {_version()} (no {LAMBDA_RUNTIME} here)"] = Setting(
-                unpacked, bytecode=False
-            )
+            python, libraries, name = sys.executable, None, f"Python {_version()} (no {LAMBDA_RUNTIME} here)"
         else:
-            settings[f"package zip, no bytecode, {LAMBDA_RUNTIME} and boto3 (as on Lambda)"] = Setting(
-                unpacked, bytecode=False, python=runtime, libraries=runtime_libraries(runtime)
-            )
+            python, libraries, name = runtime, runtime_libraries(runtime), f"{LAMBDA_RUNTIME} and boto3"
+        settings = {
+            f"working tree, bytecode cached, Python {_version()}": Setting(REPO_ROOT, bytecode=True),
+            f"package zip, bytecode cached, {name}": Setting(unpacked[True], True, python, libraries),
+            f"package zip, no bytecode, {name} (as on Lambda)": Setting(
+                unpacked[False], False, python, libraries
+            ),
+        }
         return import_times(settings, runs), package.measured
 
 
 def runtime_libraries(python: str) -> Path:
     """boto3 (this environment's version) installed for the runtime interpreter, as Lambda provides it:
-    in ``build/bench/runtime-libraries``, once."""
+    in ``build/bench/runtime-libraries``, once (installed aside, then moved in whole)."""
     version = importlib.metadata.version("boto3")
     target = REPO_ROOT / "build" / "bench" / "runtime-libraries" / f"{Path(python).name}-boto3-{version}"
-    if not (target / "boto3").is_dir():
-        command = [python, "-m", "pip", "install", "--quiet", "--target", str(target), f"boto3=={version}"]
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".install-") as scratch:
+        command = [python, "-m", "pip", "install", "--quiet", "--target", scratch, f"boto3=={version}"]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"cannot install boto3 for {python}: {result.stderr.strip()}")
+        os.rename(scratch, target)
+        Path(scratch).mkdir()  # for the temporary directory's own clean-up
     return target
 
 
@@ -168,8 +164,6 @@ class _Built:
 
 def build_zip(out_dir: Path) -> _Built:
     """The function's zip as ``streamalert.packaging`` builds it for a deployment."""
-    from streamalert.packaging import build_package
-
     package = build_package(APP, REPO_ROOT / "conf", out_dir=out_dir)
     with zipfile.ZipFile(package.path) as archive:
         msgspec_size = sum(i.compress_size for i in archive.infolist() if i.filename.startswith("msgspec"))
