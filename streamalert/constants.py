@@ -36,6 +36,11 @@ ALERT_OUTPUTS = (ALERTS_S3_OUTPUT, LOG_OUTPUT)
 ALERTS_KEY_PREFIX = "alerts"
 
 
+def lambda_log_group_name(function_name: str) -> str:
+    """The log group Lambda writes a function's logs to."""
+    return f"/aws/lambda/{function_name}"
+
+
 def athena_function_name(prefix: str) -> str:
     return f"{prefix}_streamalert_athena_partition_refresh"
 

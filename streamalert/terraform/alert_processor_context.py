@@ -15,6 +15,7 @@ from streamalert.constants import (
     alerts_bucket_name,
     alerts_dead_letter_queue_name,
     alerts_queue_name,
+    lambda_log_group_name,
 )
 from streamalert.terraform.context import (
     AWS_TARGET,
@@ -42,21 +43,19 @@ def alert_processor_context(config: Config, target: DeployTarget = AWS_TARGET) -
     prefix = config.account.prefix
     arns = Arns(config)
     function_name = alert_processor_function_name(prefix)
-    log_group = f"/aws/lambda/{function_name}"
+    log_group = lambda_log_group_name(function_name)
     queue_name = alerts_queue_name(prefix)
     return {
         "module": ALERT_MODULE,
         "tags": {"streamalert:deployment": prefix, "streamalert:processor": "alert"},
-        "function": {
-            **function_context(
-                function_name,
-                f"StreamAlert Alert Processor ({prefix})",
-                ALERT_HANDLER,
-                memory=block.memory,
-                timeout=block.timeout,
-                policy=_alert_policy(arns, log_group, queue_name, alerts_bucket_name(prefix)),
-            ),
-        },
+        "function": function_context(
+            function_name,
+            f"StreamAlert Alert Processor ({prefix})",
+            ALERT_HANDLER,
+            memory=block.memory,
+            timeout=block.timeout,
+            policy=_alert_policy(arns, log_group, queue_name, alerts_bucket_name(prefix)),
+        ),
         "log_group": log_group_context(log_group),
         "queue": {
             "name": queue_name,

@@ -18,6 +18,7 @@ from streamalert.constants import (
     athena_function_name,
     athena_queue_name,
     athena_workgroup_name,
+    lambda_log_group_name,
 )
 from streamalert.terraform.context import (
     ALARM_PERIOD_SECONDS,
@@ -66,21 +67,19 @@ def athena_refresh_context(config: Config, target: DeployTarget = AWS_TARGET) ->
     function_name = athena_function_name(prefix)
     queue_name = athena_queue_name(prefix)
     alerts_bucket = alerts_bucket_name(prefix)
-    log_group = f"/aws/lambda/{function_name}"
+    log_group = lambda_log_group_name(function_name)
     workgroup = athena_workgroup_name(prefix)
     return {
         "module": ATHENA_MODULE,
         "tags": {"streamalert:deployment": prefix, "streamalert:processor": "athena"},
-        "function": {
-            **function_context(
-                function_name,
-                f"StreamAlert Athena Partition Refresh ({prefix})",
-                ATHENA_HANDLER,
-                memory=block.memory,
-                timeout=block.timeout,
-                policy=_refresh_policy(block, arns, queue_name, log_group, workgroup),
-            ),
-        },
+        "function": function_context(
+            function_name,
+            f"StreamAlert Athena Partition Refresh ({prefix})",
+            ATHENA_HANDLER,
+            memory=block.memory,
+            timeout=block.timeout,
+            policy=_refresh_policy(block, arns, queue_name, log_group, workgroup),
+        ),
         "log_group": log_group_context(log_group),
         "queue": {
             "name": queue_name,

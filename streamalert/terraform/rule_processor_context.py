@@ -13,6 +13,7 @@ from config_schemas.models import Config, RuleProcessorConfig
 from streamalert.constants import (
     QUEUE_RETENTION_SECONDS,
     alerts_queue_name,
+    lambda_log_group_name,
     rule_processor_dead_letter_queue_name,
     rule_processor_function_name,
 )
@@ -57,7 +58,7 @@ def rule_processor_context(config: Config, target: DeployTarget = AWS_TARGET) ->
     prefix = config.account.prefix
     arns = Arns(config)
     function_name = rule_processor_function_name(prefix)
-    log_group = f"/aws/lambda/{function_name}"
+    log_group = lambda_log_group_name(function_name)
     dead_letter_name = rule_processor_dead_letter_queue_name(prefix)
     return {
         "module": RULE_MODULE,
