@@ -3,10 +3,9 @@ every AWS call counted by operation."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ from apps.athena_refresh.routing import SourceRouter
 from benchmarks.memqueue import InMemorySqs
 from benchmarks.workload import DATABASE, REGION, RESULTS_LOCATION, BenchTable, partition_folder
 from streamalert.athena import AthenaQueryRunner
+from streamalert.cli.local_handlers import environment
 from streamalert.constants import GLUE_MAX_PARTITIONS_PER_BATCH, SQS_MAX_BATCH, athena_queue_name
 from streamalert.glue import GlueCatalog
 
@@ -129,22 +129,12 @@ def _table_input(table: BenchTable) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _aws_environment() -> Iterator[None]:
+def _aws_environment() -> AbstractContextManager[None]:
     """Fake credentials and a fixed region, so that nothing can reach a real account."""
-    names = (
-        *("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN"),
-        *("AWS_PROFILE", "AWS_ENDPOINT_URL"),
+    unset = ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL")
+    return environment(
+        **dict.fromkeys(unset),
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION=REGION,
     )
-    saved = {name: os.environ.get(name) for name in names}
-    for name in names:
-        os.environ.pop(name, None)
-    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION=REGION)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

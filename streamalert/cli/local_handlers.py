@@ -33,10 +33,14 @@ class FakeLambdaContext:
 
 
 @contextmanager
-def environment(**values: str) -> Iterator[None]:
-    """Set environment variables for the block, then restore them as they were."""
+def environment(**values: str | None) -> Iterator[None]:
+    """Set environment variables for the block (a None value unsets it), then restore them as they were."""
     saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from apps.rule_processor.inputs import s3_notification
 from streamalert.cli.local_handlers import environment, s3_event, sqs_event
 from streamalert.constants import ENV_CONFIG_DIR
@@ -34,6 +36,14 @@ def test_the_sqs_event_carries_every_message() -> None:
         ("m1", "r1", "{}"),
         ("m2", "r2", "[]"),
     ]
+
+
+def test_a_variable_unset_for_the_block_comes_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STREAMALERT_TEST_VARIABLE", "kept")
+    with environment(STREAMALERT_TEST_VARIABLE=None):
+        assert "STREAMALERT_TEST_VARIABLE" not in os.environ
+
+    assert os.environ["STREAMALERT_TEST_VARIABLE"] == "kept"
 
 
 def test_the_environment_is_restored(tmp_path: Path) -> None:
