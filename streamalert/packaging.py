@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from config_schemas.config import CONFIG_FILES, OPTIONAL_CONFIG_FILES
-from streamalert.constants import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
+from streamalert.constants import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION, LAMBDA_RUNTIME
 from streamalert.exceptions import StreamAlertError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -176,13 +176,12 @@ def _pinned_file(wheel: RuntimeWheel, wheel_dir: Path) -> Path | None:
 
 def _download_wheel(wheel: RuntimeWheel, wheel_dir: Path) -> Path:
     """Fetch the wheel into ``wheel_dir`` (whole files only) and return it if it is the pinned one."""
-    python_version = LAMBDA_RUNTIME.removeprefix("python")
     where = f"{wheel.requirement} for {LAMBDA_RUNTIME} on {LAMBDA_ARCHITECTURE}"
     with tempfile.TemporaryDirectory(dir=wheel_dir, prefix=".fetch-") as scratch:
         command = [
             sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-            "--implementation", "cp", "--python-version", python_version,
-            "--abi", "cp" + python_version.replace(".", ""),
+            "--implementation", "cp", "--python-version", LAMBDA_PYTHON_VERSION,
+            "--abi", "cp" + LAMBDA_PYTHON_VERSION.replace(".", ""),
             "--platform", f"manylinux2014_{_WHEEL_MACHINES[LAMBDA_ARCHITECTURE]}",
             "--dest", scratch, wheel.requirement,
         ]  # fmt: skip
@@ -211,9 +210,8 @@ def runtime_python() -> str | None:
     try a zip with; None when there is none: a vendored compiled wheel loads only in that version."""
     name = LAMBDA_RUNTIME  # "python3.12": the interpreter's name too
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    version = name.removeprefix("python")
     candidates = [Path(folder) / name for folder in os.environ.get("PATH", "").split(os.pathsep) if folder]
-    candidates += sorted(pyenv_root.glob(f"versions/{version}.*/bin/{name}"))
+    candidates += sorted(pyenv_root.glob(f"versions/{LAMBDA_PYTHON_VERSION}.*/bin/{name}"))
     for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             probe = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)

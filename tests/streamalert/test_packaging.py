@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from streamalert import packaging
-from streamalert.constants import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
+from streamalert.constants import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION, LAMBDA_RUNTIME
 from streamalert.packaging import (
     DEFAULT_WHEEL_DIR,
     REPO_ROOT,
@@ -179,7 +179,7 @@ def test_the_zips_that_read_notifications_hold_msgspec_built_for_the_lambda_runt
 ) -> None:
     names = zip_names(build_package(app, ALL_PROCESSORS, tmp_path).path)
 
-    version = LAMBDA_RUNTIME.removeprefix("python").replace(".", "")
+    version = LAMBDA_PYTHON_VERSION.replace(".", "")
     machine = packaging._WHEEL_MACHINES[LAMBDA_ARCHITECTURE]
     assert f"msgspec/_core.cpython-{version}-{machine}-linux-gnu.so" in names
     assert "msgspec-0.22.0.dist-info/METADATA" in names
