@@ -4,7 +4,8 @@ A refresh reads thousands of bodies a run, so the usual body (every record a rea
 of the object creations S3 announces) takes a fast path when msgspec is installed: it decodes only the
 fields that matter and skips the rest unread. A body the fast path does not read outright is read
 again with the standard library, which alone decides what is an error and what is a problem: both
-paths give the same result for every body.
+paths give the same result for every body. A body that is not a string at all (an event-source record
+with ``"body": null``) is refused by both.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Announced(NamedTuple):
 def parse_notification(body: str) -> Notification:
     """Read one SQS message body (an S3 notification, possibly wrapped by SNS).
 
-    Raises NotificationError when the body is not JSON or holds no S3 records.
+    Raises NotificationError when the body is not a string, not JSON, or holds no S3 records.
     """
     announced = read_announced(body)
     return Notification(
@@ -85,7 +86,7 @@ def parse_notification(body: str) -> Notification:
 def read_announced(body: str) -> Announced:
     """``parse_notification`` without building objects: what the body announces, as tuples.
 
-    Raises NotificationError when the body is not JSON or holds no S3 records.
+    Raises NotificationError when the body is not a string, not JSON, or holds no S3 records.
     """
     read = read_body(body)
     return read if isinstance(read, Announced) else Announced(objects=(read,))
@@ -95,9 +96,9 @@ def read_body(body: str) -> NewObject | Announced:
     """What the body announces, as ``read_announced`` but the usual body (one new object, nothing
     skipped, no problem) gives its object alone: a refresh reads thousands of them a run.
 
-    Raises NotificationError when the body is not JSON or holds no S3 records.
+    Raises NotificationError when the body is not a string, not JSON, or holds no S3 records.
     """
-    if _s3_fast is None:
+    if _s3_fast is None or not isinstance(body, str):  # msgspec would read bytes, and fail on None
         return _read_standard(body)
     try:
         document = _s3_fast.decode_body(body)
@@ -123,6 +124,8 @@ def read_body(body: str) -> NewObject | Announced:
 
 def _read_standard(body: str) -> NewObject | Announced:
     """What the body announces, read with the standard library: the path that decides every case."""
+    if not isinstance(body, str):  # json.loads would read bytes: a body is text, as SQS delivers it
+        raise NotificationError(f"body is {type(body).__name__}, not a string")
     document = _load_json(body)
     if isinstance(document, dict) and document.get("Type") == "Notification" and "Message" in document:
         message = document["Message"]

@@ -26,16 +26,29 @@ class QueueMessage:
 
 
 def messages_from_event(event: Any) -> list[QueueMessage] | None:
-    """The messages of an SQS event-source invocation, or None for any other event (a schedule)."""
+    """The messages of an SQS event-source invocation, or None for any other event (a schedule).
+
+    A record whose body is not a string (``"body": null``) gives a message with an empty body, which
+    every reader refuses: that one message is reported as failed, its neighbours are handled.
+    """
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list) or not records:
         return None
     if not all(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records):
         return None
-    return [
-        QueueMessage(str(r.get("messageId", "")), r.get("receiptHandle", ""), r.get("body", ""))
-        for r in records
-    ]
+    return [_message_of_record(record) for record in records]
+
+
+def _message_of_record(record: dict[str, Any]) -> QueueMessage:
+    message_id = str(record.get("messageId", ""))
+    body = record.get("body", "")
+    if not isinstance(body, str):
+        LOGGER.warning(
+            "SQS record whose body is not a string: read as an empty body",
+            extra=context(message_id=message_id, body_type=type(body).__name__),
+        )
+        body = ""
+    return QueueMessage(message_id, record.get("receiptHandle", ""), body)
 
 
 class SqsQueue:

@@ -316,3 +316,31 @@ def test_msgspec_reads_the_bodies_s3_writes_without_the_standard_path(
     monkeypatch.setattr(s3_events, "_read_standard", refuse)
 
     assert read_body(body) == expected
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["msgspec", "standard-library"])
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (None, "NoneType"),
+        (5, "int"),
+        (1.5, "float"),
+        (True, "bool"),
+        (s3_body((BUCKET, "a/dt=1/x.json")).encode(), "bytes"),
+        (bytearray(s3_body((BUCKET, "a/dt=1/x.json")).encode()), "bytearray"),
+        ([s3_body((BUCKET, "a/dt=1/x.json"))], "list"),
+        ({"Records": [s3_record(BUCKET, "a/dt=1/x.json")]}, "dict"),
+    ],
+    ids=["null", "int", "float", "bool", "bytes", "bytearray", "list", "dict"],
+)
+def test_body_that_is_not_a_string_is_refused_by_either_reader(
+    body: object, kind: str, fast_path: bool
+) -> None:
+    if fast_path:
+        pytest.importorskip("msgspec")
+    reader = s3_events._s3_fast if fast_path else None
+    with (
+        mock.patch.object(s3_events, "_s3_fast", reader),
+        pytest.raises(NotificationError, match=f"body is {kind}, not a string"),
+    ):
+        read_body(body)  # type: ignore[arg-type]

@@ -306,6 +306,18 @@ def test_sqs_event_source_event_gives_its_messages_in_order() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "body", [None, 5, b"{}", ["a"], {"Records": []}], ids=["null", "int", "bytes", "list", "dict"]
+)
+def test_event_record_whose_body_is_not_a_string_gives_an_empty_body_under_its_id(body: object) -> None:
+    event = {"Records": [sqs_record("m-1", "first"), {**sqs_record("m-2", "x"), "body": body}]}
+
+    assert messages_from_event(event) == [
+        QueueMessage("m-1", "rh-m-1", "first"),
+        QueueMessage("m-2", "rh-m-2", ""),
+    ]
+
+
 SCHEDULED_EVENT = {
     "version": "0",
     "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
