@@ -29,7 +29,9 @@ from streamalert.terraform.context import (
     allow,
     dead_letter_alarm,
     function_context,
+    list_bucket_statements,
     log_group_context,
+    object_arns,
 )
 
 ATHENA_MODULE = "athena_refresh"
@@ -157,8 +159,8 @@ def _refresh_policy(
     block: AthenaRefreshConfig, arns: Arns, queue_name: str, log_group: str, workgroup: str
 ) -> dict[str, Any]:
     """The actions the refresh code calls, on what it touches. Athena DDL and MSCK run with the caller's
-    rights, so the catalog actions of ADD PARTITION / MSCK and reads of the data are granted too."""
-    database = block.database_name
+    rights, so the catalog actions of ADD PARTITION / MSCK and reads of the data are granted too. The
+    catalog actions name each configured table: the database may hold other deployments' tables."""
     statements: list[dict[str, Any]] = [
         allow(
             "WriteOwnLogs",
@@ -181,11 +183,7 @@ def _refresh_policy(
                 "glue:GetPartitions",
                 "glue:GetTable",
             ],
-            [
-                arns.regional("glue", "catalog"),
-                arns.regional("glue", f"database/{database}"),
-                arns.regional("glue", f"table/{database}/*"),
-            ],
+            arns.glue_tables(block.database_name, block.tables),
         ),
     ]
     athena_routes = [
@@ -199,11 +197,10 @@ def _refresh_policy(
 def _athena_statements(
     routes: Sequence[TableRoute], results_bucket: str, arns: Arns, workgroup: str
 ) -> list[dict[str, Any]]:
-    """Running ADD PARTITION and MSCK statements: the workgroup, reads of the routes' data, the results."""
-    buckets = sorted({route.source.bucket for route in routes})
-    data_objects = sorted(
-        {arns.bucket(f"{route.source.bucket}/{route.source.filter_prefix}*") for route in routes}
-    )
+    """Running ADD PARTITION and MSCK statements: the workgroup, reads of the routes' data (listings kept to
+    the routes' folders), the results."""
+    sources = [route.source for route in routes]
+    buckets = sorted({source.bucket for source in sources})
     return [
         allow(
             "RunRefreshStatements",
@@ -214,12 +211,9 @@ def _athena_statements(
             ],
             [arns.regional("athena", f"workgroup/{workgroup}")],
         ),
-        allow(
-            "ListDataBuckets",
-            ["s3:GetBucketLocation", "s3:ListBucket"],
-            [arns.bucket(bucket) for bucket in buckets],
-        ),
-        allow("ReadDataObjects", ["s3:GetObject"], data_objects),
+        allow("LocateDataBuckets", ["s3:GetBucketLocation"], [arns.bucket(bucket) for bucket in buckets]),
+        *list_bucket_statements("ListData", arns, sources),
+        allow("ReadDataObjects", ["s3:GetObject"], object_arns(arns, sources)),
         allow(
             "ListQueryResults",
             ["s3:GetBucketLocation", "s3:ListBucket"],

@@ -8,11 +8,11 @@ unit-tested.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from config_schemas.models import Config
+from config_schemas.models import Config, Source
 from streamalert.constants import (
     DEFAULT_TERRAFORM_STATE_KEY,
     LAMBDA_ALIAS,
@@ -50,6 +50,9 @@ _NOT_IDENTIFIER = re.compile(r"[^a-z0-9_]")
 # Alarms: evaluated over five minutes, quiet when there is no data (an idle queue or function)
 ALARM_PERIOD_SECONDS = 300
 SNS_MANAGED_KEY = "alias/aws/sns"
+# In resources and condition values IAM reads ``*`` and ``?`` as wildcards and ``${...}`` as a policy
+# variable; these stand for the characters themselves (policy version 2012-10-17)
+_IAM_LITERALS = {"$": "${$}", "*": "${*}", "?": "${?}"}
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,66 @@ class Arns:
         """The log streams of a log group (what CreateLogStream and PutLogEvents act on)."""
         return self.regional("logs", f"log-group:{name}:*")
 
+    def glue_tables(self, database: str, tables: Iterable[str]) -> list[str]:
+        """What Glue's table and partition actions are authorized on: the catalog, the database and each
+        named table (never ``table/<database>/*``: a database name may be shared within an account)."""
+        return [
+            self.regional("glue", "catalog"),
+            self.regional("glue", f"database/{database}"),
+            *(self.regional("glue", f"table/{database}/{table}") for table in sorted(set(tables))),
+        ]
 
-def allow(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
-    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+def allow(
+    sid: str, actions: list[str], resources: list[str], condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+    return statement if condition is None else {**statement, "Condition": condition}
+
+
+def iam_literal(text: str) -> str:
+    """Text that IAM matches as it is, in a resource or a condition value: wildcards and ``$`` escaped."""
+    return "".join(_IAM_LITERALS.get(char, char) for char in text)
+
+
+def prefixes_by_bucket(sources: Iterable[Source]) -> dict[str, tuple[str, ...]]:
+    """Bucket -> the prefixes its sources read, sorted; ``()`` for a bucket a source reads whole."""
+    sources = list(sources)
+    whole = {source.bucket for source in sources if not source.prefix}
+    return {
+        bucket: () if bucket in whole else tuple(sorted({s.prefix for s in sources if s.bucket == bucket}))
+        for bucket in sorted({source.bucket for source in sources})
+    }
+
+
+def object_arns(arns: Arns, sources: Iterable[Source]) -> list[str]:
+    """The objects of the sources: ``bucket/*`` for a bucket read whole, ``bucket/<prefix>/*`` otherwise."""
+    return [
+        arns.bucket(f"{bucket}/{iam_literal(prefix + '/') if prefix else ''}*")
+        for bucket, prefixes in prefixes_by_bucket(sources).items()
+        for prefix in prefixes or ("",)
+    ]
+
+
+def list_bucket_statements(sid: str, arns: Arns, sources: Iterable[Source]) -> list[dict[str, Any]]:
+    """``s3:ListBucket`` on the sources' buckets: ``<sid>Buckets`` on the buckets read whole, and for each
+    bucket read by prefixes one ``<sid>Folders<n>`` whose listings must stay in them (``s3:prefix``: the
+    folder itself, ``prefix/``, or anything under it)."""
+    by_bucket = prefixes_by_bucket(sources)
+    whole = [arns.bucket(bucket) for bucket, prefixes in by_bucket.items() if not prefixes]
+    statements = [allow(f"{sid}Buckets", ["s3:ListBucket"], whole)] if whole else []
+    folders = [(bucket, prefixes) for bucket, prefixes in by_bucket.items() if prefixes]
+    for index, (bucket, prefixes) in enumerate(folders, start=1):
+        listed = [iam_literal(p) + suffix for p in prefixes for suffix in ("", "/", "/*")]
+        statements.append(
+            allow(
+                f"{sid}Folders{index}",
+                ["s3:ListBucket"],
+                [arns.bucket(bucket)],
+                {"StringLike": {"s3:prefix": listed}},
+            )
+        )
+    return statements
 
 
 def shared_context(config: Config, target: DeployTarget, modules: Sequence[dict[str, Any]]) -> dict[str, Any]:

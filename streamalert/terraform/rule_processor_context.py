@@ -26,6 +26,7 @@ from streamalert.terraform.context import (
     dead_letter_alarm,
     function_context,
     log_group_context,
+    object_arns,
 )
 
 RULE_MODULE = "rule_processor"
@@ -129,8 +130,7 @@ def _rule_policy(
         allow("SendFailedEvents", ["sqs:SendMessage"], [arns.regional("sqs", dead_letter_name)]),
     ]
     if block.inputs.s3:
-        objects = sorted({arns.bucket(f"{s.bucket}/{s.filter_prefix}*") for s in block.inputs.s3})
-        statements.append(allow("ReadInputObjects", ["s3:GetObject"], objects))
+        statements.append(allow("ReadInputObjects", ["s3:GetObject"], object_arns(arns, block.inputs.s3)))
     if block.inputs.kinesis:
         streams = sorted(arns.regional("kinesis", f"stream/{name}") for name in block.inputs.kinesis)
         statements.append(allow("ReadInputStreams", list(KINESIS_READ_ACTIONS), streams))

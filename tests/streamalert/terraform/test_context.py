@@ -6,18 +6,26 @@ from typing import Any
 
 import pytest
 
+from config_schemas.models import Source
 from streamalert.terraform.alert_processor_context import alert_processor_context
 from streamalert.terraform.athena_refresh_context import athena_refresh_context
 from streamalert.terraform.context import (
+    Arns,
     DeployTarget,
     NotificationConflictError,
     aws_partition,
+    iam_literal,
+    list_bucket_statements,
+    object_arns,
+    prefixes_by_bucket,
     shared_context,
     source_bucket,
     state_location,
 )
 from streamalert.terraform.rule_processor_context import rule_processor_context
 from tests.streamalert.terraform.conftest import fixture_config
+
+ARNS = Arns(fixture_config("basic"))
 
 
 def statements(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -129,18 +137,75 @@ def test_athena_modes_get_the_workgroup_data_reads_and_results_bucket() -> None:
     assert granted["WriteQueryResults"]["Resource"] == [
         "arn:aws-us-gov:s3:::beta-team-athena-query-results/*"
     ]
+
+
+def test_catalog_actions_name_only_the_configured_tables() -> None:
+    granted = statements(athena_refresh_context(fixture_config("athena_modes")))
+
     assert granted["ReadTablesAndRegisterPartitions"]["Resource"] == [
         "arn:aws-us-gov:glue:us-gov-west-1:210987654321:catalog",
         "arn:aws-us-gov:glue:us-gov-west-1:210987654321:database/beta_team_streamalert",
-        "arn:aws-us-gov:glue:us-gov-west-1:210987654321:table/beta_team_streamalert/*",
+        "arn:aws-us-gov:glue:us-gov-west-1:210987654321:table/beta_team_streamalert/alerts",
+        "arn:aws-us-gov:glue:us-gov-west-1:210987654321:table/beta_team_streamalert/dns",
+        "arn:aws-us-gov:glue:us-gov-west-1:210987654321:table/beta_team_streamalert/other",
+        "arn:aws-us-gov:glue:us-gov-west-1:210987654321:table/beta_team_streamalert/vpc_flow",
     ]
+
+
+def test_listing_a_bucket_read_by_folders_stays_in_them() -> None:
+    granted = statements(athena_refresh_context(fixture_config("athena_modes")))
+
+    # beta-logs is read as beta-logs/vpc/flow and beta-logs/dns; the two others whole
+    assert granted["ListDataFolders1"] == {
+        "Sid": "ListDataFolders1",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": ["arn:aws-us-gov:s3:::beta-logs"],
+        "Condition": {
+            "StringLike": {"s3:prefix": ["dns", "dns/", "dns/*", "vpc/flow", "vpc/flow/", "vpc/flow/*"]}
+        },
+    }
+    assert granted["ListDataBuckets"]["Resource"] == [
+        "arn:aws-us-gov:s3:::beta-other-logs",
+        "arn:aws-us-gov:s3:::beta-team.streamalerts",
+    ]
+    assert "Condition" not in granted["ListDataBuckets"]
+    assert granted["LocateDataBuckets"]["Action"] == ["s3:GetBucketLocation"]
+    listed = [s for s in granted.values() if "s3:ListBucket" in s["Action"]]
+    assert [s["Sid"] for s in listed] == ["ListDataBuckets", "ListDataFolders1", "ListQueryResults"]
 
 
 def test_mixed_configs_read_only_the_data_of_athena_routes() -> None:
     granted = statements(athena_refresh_context(fixture_config("basic")))
 
     assert granted["ReadDataObjects"]["Resource"] == ["arn:aws:s3:::acme-firehose-data/cloudtrail/*"]
-    assert granted["ListDataBuckets"]["Resource"] == ["arn:aws:s3:::acme-firehose-data"]
+    assert granted["LocateDataBuckets"]["Resource"] == ["arn:aws:s3:::acme-firehose-data"]
+    assert granted["ListDataFolders1"]["Resource"] == ["arn:aws:s3:::acme-firehose-data"]
+    assert "ListDataBuckets" not in granted
+
+
+def test_a_bucket_read_whole_and_by_a_folder_is_listed_and_read_whole() -> None:
+    sources = [Source("logs", "a/b"), Source("logs"), Source("other", "x"), Source("other", "w")]
+
+    assert prefixes_by_bucket(sources) == {"logs": (), "other": ("w", "x")}
+    assert object_arns(ARNS, sources) == [
+        "arn:aws:s3:::logs/*",
+        "arn:aws:s3:::other/w/*",
+        "arn:aws:s3:::other/x/*",
+    ]
+    whole, folders = list_bucket_statements("ListData", ARNS, sources)
+    assert (whole["Sid"], whole["Resource"]) == ("ListDataBuckets", ["arn:aws:s3:::logs"])
+    assert folders["Resource"] == ["arn:aws:s3:::other"]
+    assert folders["Condition"] == {"StringLike": {"s3:prefix": ["w", "w/", "w/*", "x", "x/", "x/*"]}}
+
+
+def test_iam_wildcards_and_variables_of_a_folder_name_are_matched_as_they_are() -> None:
+    sources = [Source("logs", "${jndi}/a*b?")]
+
+    assert iam_literal("${jndi}/a*b?") == "${$}{jndi}/a${*}b${?}"
+    assert object_arns(ARNS, sources) == ["arn:aws:s3:::logs/${$}{jndi}/a${*}b${?}/*"]
+    [statement] = list_bucket_statements("ListData", ARNS, sources)
+    assert statement["Condition"]["StringLike"]["s3:prefix"][-1] == "${$}{jndi}/a${*}b${?}/*"
 
 
 def test_alerts_table_is_json_partitioned_by_dt() -> None:
