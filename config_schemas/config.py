@@ -5,7 +5,7 @@ rules across files (a rule processor needs log types) can be checked at all."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -39,7 +39,12 @@ from config_schemas.models import (
     RuleProcessorConfig,
     Source,
 )
-from streamalert.constants import DEFAULT_RESULTS_BUCKET, PREFIX_PLACEHOLDER
+from streamalert.constants import (
+    ATHENA_RESULTS_EXPIRATION_DAYS,
+    DEFAULT_RESULTS_BUCKET,
+    PREFIX_PLACEHOLDER,
+    alerts_bucket_name,
+)
 
 GLOBAL_FILE = "global.json"
 LAMBDA_FILE = "lambda.json"
@@ -51,10 +56,12 @@ OPTIONAL_CONFIG_FILES = (LOGS_FILE,)
 
 @dataclass(frozen=True)
 class _MappedSource:
-    """A source as written in ``refresh_type`` (its path in the block) and as it resolves."""
+    """A source as written in ``refresh_type`` or ``inputs.s3`` (its path in the block) and as it resolves;
+    ``table`` is the table a ``refresh_type`` source feeds."""
 
     path: ErrorPath
     source: Source
+    table: str | None = None
 
 
 class ConfigSchema(StrictSchema):
@@ -68,16 +75,23 @@ class ConfigSchema(StrictSchema):
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def check_athena_sources(self, data: dict[str, Any], original_data: Any, **kwargs: Any) -> None:
         """Check, after ``<prefix>`` substitution, bucket names that held it, then duplicate and overlapping
-        sources. Reads the raw input, so it runs (and never crashes) whatever the field errors."""
+        sources, and that the results bucket is no data bucket. Reads the raw input, so it runs (and never
+        crashes) whatever the field errors."""
         if not isinstance(original_data, Mapping):
             return
-        block = _athena_block(original_data.get(LAMBDA_FILE))
+        raw_lambda = original_data.get(LAMBDA_FILE)
+        block = _athena_block(raw_lambda)
         if block is None:
             return
         prefix = _valid_prefix(original_data.get(GLOBAL_FILE))
         errors: dict[PathPart, Any] = {}
-        _check_results_bucket(block, prefix, errors)
-        _check_overlaps(_mapped_sources(block, prefix, errors), errors)
+        results_bucket = _results_bucket(block, prefix, errors)
+        mapped = _mapped_sources(block, prefix, errors)
+        _check_overlaps(mapped, errors)
+        if results_bucket is not None:
+            inputs = _input_sources(_rule_inputs(raw_lambda), prefix)
+            data_sources = [*mapped, *(entry for entry, problem in inputs if not problem)]
+            _check_results_bucket_holds_no_data(block, results_bucket, prefix, data_sources, errors)
         if errors:
             raise ValidationError({LAMBDA_FILE: {ATHENA_BLOCK: errors}})
 
@@ -163,13 +177,65 @@ def _substitution_note(prefix: str) -> str:
     return f' (with {PREFIX_PLACEHOLDER} replaced by "{prefix}")'
 
 
-def _check_results_bucket(block: Mapping[str, Any], prefix: str | None, errors: dict[PathPart, Any]) -> None:
+def _results_bucket(block: Mapping[str, Any], prefix: str | None, errors: dict[PathPart, Any]) -> str | None:
+    """The results bucket, ``<prefix>`` substituted if known; None when its name is not valid (reported
+    here after substitution, by its field otherwise)."""
     bucket = block.get("results_bucket", DEFAULT_RESULTS_BUCKET)
-    if prefix is None or not isinstance(bucket, str) or PREFIX_PLACEHOLDER not in bucket:
-        return  # a bucket name without <prefix> is checked by its field
-    problem = bucket_name_problem(bucket.replace(PREFIX_PLACEHOLDER, prefix), _substitution_note(prefix))
+    if not isinstance(bucket, str):
+        return None
+    if PREFIX_PLACEHOLDER not in bucket:
+        return None if bucket_name_problem(bucket) else bucket
+    if prefix is None:
+        return bucket  # compared as written with names that hold <prefix> too
+    resolved = bucket.replace(PREFIX_PLACEHOLDER, prefix)
+    problem = bucket_name_problem(resolved, _substitution_note(prefix))
     if problem:
         add_error(errors, ("results_bucket",), problem)
+        return None
+    return resolved
+
+
+def _check_results_bucket_holds_no_data(
+    block: Mapping[str, Any],
+    bucket: str,
+    prefix: str | None,
+    sources: list[_MappedSource],
+    errors: dict[PathPart, Any],
+) -> None:
+    """The results bucket must be a bucket of its own: the deploy declares it with ``force_destroy`` and
+    expires every object in it, which would empty a data bucket that shares it."""
+    uses = ["the alerts bucket"] if bucket == alerts_bucket_name(prefix or PREFIX_PLACEHOLDER) else []
+    holders = [_describe_source(entry) for entry in sources if entry.source.bucket == bucket]
+    if holders:
+        uses.append("the bucket of " + _and([holders[0], *(f"of {holder}" for holder in holders[1:])]))
+    if not uses:
+        return
+    default = "" if "results_bucket" in block else " (the default)"
+    add_error(
+        errors,
+        ("results_bucket",),
+        f'results_bucket "{bucket}"{default} is also {_and(uses)}: Athena results need a bucket of their '
+        f"own (the deploy empties it on destroy and expires its objects after "
+        f"{ATHENA_RESULTS_EXPIRATION_DAYS} days)",
+    )
+
+
+def _describe_source(entry: _MappedSource) -> str:
+    if entry.path[0] == REFRESH_TYPE_KEY:
+        return f'refresh source "{entry.source}"' + (f" (table {entry.table})" if entry.table else "")
+    return f'rule processor input "{entry.source}" ({format_path((RULE_PROCESSOR_BLOCK, *entry.path))})'
+
+
+def _and(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _rule_inputs(raw_lambda: Any) -> Any:
+    """The raw ``inputs.s3`` of the rule processor's block, if any."""
+    block = raw_lambda.get(RULE_PROCESSOR_BLOCK) if isinstance(raw_lambda, Mapping) else None
+    inputs = block.get(INPUTS_KEY) if isinstance(block, Mapping) else None
+    return inputs.get("s3") if isinstance(inputs, Mapping) else None
 
 
 def _mapped_sources(
@@ -184,7 +250,7 @@ def _mapped_sources(
         sources = refresh_type.get(kind.value)
         if not isinstance(sources, Mapping):
             continue
-        for key in sources:
+        for key, table in sources.items():
             path = (REFRESH_TYPE_KEY, kind.value, key)
             try:
                 source = parse_source(key)
@@ -196,7 +262,7 @@ def _mapped_sources(
                 if problem:
                     add_error(errors, path, problem)
                     continue
-            mapped.append(_MappedSource(path, source))
+            mapped.append(_MappedSource(path, source, table if isinstance(table, str) else None))
     return mapped
 
 
@@ -224,26 +290,34 @@ def _check_overlaps(mapped: list[_MappedSource], errors: dict[PathPart, Any]) ->
             )
 
 
-def _check_input_sources(raw: Any, prefix: str | None, errors: dict[PathPart, Any]) -> None:
-    """Input buckets after substitution; a source listed twice or overlapping an earlier one of its bucket."""
+def _input_sources(raw: Any, prefix: str | None) -> Iterator[tuple[_MappedSource, str | None]]:
+    """Each parseable input source, ``<prefix>`` substituted if known, with what is wrong with its bucket
+    name after substitution (None: nothing)."""
     if not isinstance(raw, list):
         return
-    listed: list[_MappedSource] = []
     for index, text in enumerate(raw):
-        path: ErrorPath = (INPUTS_KEY, "s3", index)
         try:
             source = parse_source(text)
         except ValueError:
             continue  # reported by the field
+        problem = None
         if prefix is not None and PREFIX_PLACEHOLDER in text:
             source = _substitute_source(source, prefix)
             problem = bucket_name_problem(source.bucket, _substitution_note(prefix))
-            if problem:
-                add_error(errors, path, problem)
-                continue
-        earlier = next((entry for entry in listed if entry.source.overlaps(source)), None)
+        yield _MappedSource((INPUTS_KEY, "s3", index), source), problem
+
+
+def _check_input_sources(raw: Any, prefix: str | None, errors: dict[PathPart, Any]) -> None:
+    """Input buckets after substitution; a source listed twice or overlapping an earlier one of its bucket."""
+    listed: list[_MappedSource] = []
+    for entry, problem in _input_sources(raw, prefix):
+        path, source = entry.path, entry.source
+        if problem:
+            add_error(errors, path, problem)
+            continue
+        earlier = next((other for other in listed if other.source.overlaps(source)), None)
         if earlier is None:
-            listed.append(_MappedSource(path, source))
+            listed.append(entry)
         elif earlier.source == source:
             add_error(
                 errors,
