@@ -18,7 +18,8 @@ FIREHOSE_COLUMN = "dt"
 
 _COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9\-_.:/ ]+\Z")
-_UNSAFE_FOLDER = re.compile(r"['\"\\\x00-\x1f\x7f-\x9f]")
+# quotes, backslashes, controls, and lone surrogates (a key can carry one; no query or catalog call can)
+_UNSAFE_FOLDER = re.compile(r"['\"\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _FIREHOSE_PARTS = (
     re.compile(r"[0-9]{4}\Z"),
     re.compile(r"(0[1-9]|1[0-2])\Z"),
@@ -61,7 +62,11 @@ def partition_from_key(bucket: str, key: str) -> Partition:
         raise PartitionKeyError("key fits no partition layout (name=value/ folders or YYYY/MM/DD/HH/)")
     folder = "/".join(folders[:depth])
     if _UNSAFE_FOLDER.search(folder) or "" in folders[:depth] or _UNSAFE_FOLDER.search(bucket):
-        raise PartitionKeyError("partition folder holds quotes, backslashes, control characters or //")
+        raise PartitionKeyError(
+            "partition folder holds quotes, backslashes, control characters, lone surrogates or //"
+        )
+    if "." in folders or ".." in folders:
+        raise PartitionKeyError("key holds a '.' or '..' folder")
     return Partition(columns=columns, values=values, location=f"s3://{bucket}/{folder}/")
 
 
@@ -104,3 +109,42 @@ def conform_to_table(partition: Partition, table_columns: tuple[str, ...]) -> Pa
             f"partition keys ({', '.join(table_columns)})"
         )
     return Partition(columns=table_columns, values=partition.values, location=partition.location)
+
+
+def as_folder(location: str) -> str:
+    """A location compared as a folder: ``s3://b/dt=1`` and ``s3://b/dt=1/`` are one folder (Hive,
+    MSCK and older tools write partition locations without the trailing slash)."""
+    return location.rstrip("/") + "/"
+
+
+def check_under_table(partition: Partition, table_location: str) -> None:
+    """PartitionKeyError unless the partition's folder lies under the table's ``LOCATION``: a stray folder
+    of a source (``tmp/dt=H/``) must not take a partition that the table's own folder holds."""
+    if not table_location:
+        raise PartitionKeyError("the table has no LOCATION: none of its partitions can be placed")
+    if not partition.location.startswith(as_folder(table_location)):
+        raise PartitionKeyError(
+            f"partition folder {partition.location} is not under the table's LOCATION "
+            f"{as_folder(table_location)}"
+        )
+
+
+def check_repairable(partition: Partition, table_location: str) -> None:
+    """PartitionKeyError unless ``MSCK REPAIR TABLE`` registers the partition: it lists the table's
+    ``LOCATION`` for ``name=value/`` folders right under it, one a partition column in the table's order,
+    and skips everything else (other layouts, deeper folders, values Hive escapes such as ``:``)."""
+    check_under_table(partition, table_location)
+    rest = partition.location[len(as_folder(table_location)) :].rstrip("/").split("/")
+    expected = [
+        f"{column}={value}".lower() for column, value in zip(partition.columns, partition.values, strict=True)
+    ]
+    if [segment.lower() for segment in rest] != expected or any(
+        segment.partition("=")[2] != value for segment, value in zip(rest, partition.values, strict=True)
+    ):
+        raise PartitionKeyError(
+            f"MSCK REPAIR TABLE registers only {'/'.join(expected)}/ folders right under the table's "
+            f"LOCATION {as_folder(table_location)}, not {partition.location}"
+        )
+    refused = [value for value in partition.values if ":" in value]
+    if refused:
+        raise PartitionKeyError(f"MSCK REPAIR TABLE skips partition values with ':' ({refused[0]!r})")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from streamalert.partitions import Partition, PartitionKeyError, conform_to_table, partition_from_key
+from streamalert.partitions import (
+    Partition,
+    PartitionKeyError,
+    as_folder,
+    check_repairable,
+    check_under_table,
+    conform_to_table,
+    partition_from_key,
+)
 
 BUCKET = "acme-data"
 
@@ -275,3 +283,58 @@ def test_firehose_partition_conforms_to_a_dt_table() -> None:
     partition = partition_from_key(BUCKET, "cloudtrail/2024/01/02/03/file.gz")
 
     assert conform_to_table(partition, ("DT",)).columns == ("DT",)
+
+
+def test_a_folder_is_the_same_with_or_without_its_trailing_slash() -> None:
+    assert as_folder("s3://b/alerts/dt=1") == as_folder("s3://b/alerts/dt=1/") == "s3://b/alerts/dt=1/"
+    assert as_folder("s3://b/alerts/dt=1") != as_folder("s3://b/alerts/dt=10")
+
+
+@pytest.mark.parametrize("key", ["alerts/../dt=1/x.json", "alerts/./dt=1/x.json", "../dt=1/x.json"])
+def test_dot_folders_are_refused(key: str) -> None:
+    with pytest.raises(PartitionKeyError, match=r"'\.' or '\.\.'"):
+        partition_from_key("b", key)
+
+
+def test_a_lone_surrogate_in_the_folder_is_refused_before_any_statement() -> None:
+    with pytest.raises(PartitionKeyError, match="surrogate"):
+        partition_from_key("b", "logs\ud800/dt=2024-01-01-05/x.json")
+
+
+@pytest.mark.parametrize("table_location", ["s3://b/alerts", "s3://b/alerts/", "s3://b/"])
+def test_a_partition_under_the_table_location_is_accepted(table_location: str) -> None:
+    check_under_table(partition_from_key("b", "alerts/dt=2024-01-01-05/x.json"), table_location)
+
+
+@pytest.mark.parametrize(
+    "table_location", ["s3://b/alerts/", "s3://b/alert", "s3://other/", "", "s3://b/tmp/dt=2024-01-01-05/x"]
+)
+def test_a_partition_outside_the_table_location_is_refused(table_location: str) -> None:
+    stray = partition_from_key("b", "tmp/dt=2024-01-01-05/x.json")
+
+    with pytest.raises(PartitionKeyError, match="LOCATION"):
+        check_under_table(stray, table_location)
+
+
+def test_msck_registers_name_value_folders_right_under_the_table() -> None:
+    partition = conform_to_table(
+        partition_from_key("b", "logs/region=x/DT=2024-01-01-05/y.json"), ("region", "dt")
+    )
+
+    check_repairable(partition, "s3://b/logs")
+
+
+@pytest.mark.parametrize(
+    ("key", "columns"),
+    [
+        ("logs/2024/01/01/05/y.json", ("dt",)),
+        ("logs/deeper/dt=2024-01-01-05/y.json", ("dt",)),
+        ("logs/dt=2024-01-01 05:00/y.json", ("dt",)),
+        ("other/dt=2024-01-01-05/y.json", ("dt",)),
+    ],
+)
+def test_msck_skips_what_is_not_a_hive_folder_of_the_table(key: str, columns: tuple[str, ...]) -> None:
+    partition = conform_to_table(partition_from_key("b", key), columns)
+
+    with pytest.raises(PartitionKeyError):
+        check_repairable(partition, "s3://b/logs/")
