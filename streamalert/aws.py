@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError
+
+from streamalert.deadline import RunBudget
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient
@@ -21,12 +24,52 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AwsSettings:
-    """What every client of one function shares."""
+    """What every client of one function shares. ``max_attempts`` counts the retries after the first
+    attempt (botocore's meaning)."""
 
     region: str
     max_attempts: int = 8
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+
+    @classmethod
+    def for_function(cls, region: str, timeout_seconds: float) -> AwsSettings:
+        """Settings that fit a function of that timeout: an attempt that hangs is cut after a tenth of the
+        run (3 to 20 s to read, a thirtieth for the connection, 1 to 5 s), and retried twice at most.
+        The read timeout stays above the longest SQS long poll (2 s)."""
+        return cls(
+            region=region,
+            max_attempts=2,
+            connect_timeout=min(5.0, max(1.0, timeout_seconds / 30)),
+            read_timeout=min(20.0, max(3.0, timeout_seconds / 10)),
+        )
+
+    @property
+    def attempt_seconds(self) -> float:
+        """The longest one attempt of a call can take before the client gives it up."""
+        return self.connect_timeout + self.read_timeout
+
+
+class NoTimeForCallError(BotoCoreError):
+    """An attempt of an AWS call (the first or a retry) refused: it could outlast the run."""
+
+    fmt = "no time left in this run for {event_name}: refused before sending"
+
+
+class CallGuard:
+    """Refuses every attempt of a call, retries included, that the current run's budget has no time
+    for: botocore retries on its own, so only a hook on each attempt can keep them inside the run."""
+
+    def __init__(self) -> None:
+        self.budget: RunBudget | None = None
+
+    def attach(self, *clients: Any) -> None:
+        for made in clients:
+            made.meta.events.register("before-send", self._check)
+
+    def _check(self, event_name: str = "", **_: Any) -> None:
+        if self.budget is not None and not self.budget.may_call():
+            raise NoTimeForCallError(event_name=event_name)
 
 
 def client(service: str, settings: AwsSettings) -> Any:

@@ -36,3 +36,51 @@ class Deadline:
     def has(self, seconds: float) -> bool:
         """True while more than ``seconds`` are left."""
         return self.remaining_seconds() > seconds
+
+
+class RunBudget:
+    """How one run spends its time: the one place that answers "may this call start", "how long may this
+    wait last" and "how long may the queue hide this message".
+
+    A call may start while more than ``margin`` seconds are left. The margin covers the longest one
+    attempt of an AWS call can take (``attempt_seconds``: the client's connect plus read timeout), so a
+    call started in time ends in time. A phase that must leave time to the phases after it (receiving
+    leaves time to commit, committing leaves time to delete) works on a budget ``reserving`` that time,
+    plus one attempt: its last call may run into the reserve by that much.
+    """
+
+    def __init__(self, deadline: Deadline, margin: float, attempt_seconds: float = 0.0) -> None:
+        self.deadline = deadline
+        self.margin = margin
+        self.attempt_seconds = attempt_seconds
+
+    @classmethod
+    def for_run(cls, deadline: Deadline, *, safety_seconds: float, attempt_seconds: float = 0.0) -> RunBudget:
+        """The run's budget: a margin of ``safety_seconds`` (at most a fifth of the run, so functions of a
+        few seconds still work), never less than one attempt of a call."""
+        margin = max(min(safety_seconds, deadline.remaining_seconds() * 0.2), attempt_seconds)
+        return cls(deadline, margin, attempt_seconds)
+
+    def may_call(self) -> bool:
+        """True while a call started now ends before the margin is reached."""
+        return self.deadline.has(self.margin)
+
+    def spare_seconds(self) -> float:
+        """Seconds left before the margin (0 once it is reached)."""
+        return max(0.0, self.deadline.remaining_seconds() - self.margin)
+
+    def wait_seconds(self, wanted: float) -> float:
+        """How long a sleep or a long poll that wants ``wanted`` seconds may last."""
+        return max(0.0, min(wanted, self.spare_seconds()))
+
+    def hidden_seconds(self) -> float:
+        """How long a message received now must stay hidden: until the run is over, with the margin to
+        spare, so that no other consumer takes it while this run may still delete it."""
+        return self.deadline.remaining_seconds() + self.margin
+
+    def reserving(self, seconds: float) -> RunBudget:
+        """A budget for a phase that leaves ``seconds`` to the phases after it, and the length of one
+        attempt more (the phase's last call may run that far into the reserve)."""
+        return RunBudget(
+            self.deadline, self.margin + max(0.0, seconds) + self.attempt_seconds, self.attempt_seconds
+        )

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import BotoCoreError
 
-from streamalert.aws import AwsSettings, athena_client, client, glue_client, s3_client, sqs_client
+from streamalert.aws import (
+    AwsSettings,
+    CallGuard,
+    NoTimeForCallError,
+    athena_client,
+    client,
+    glue_client,
+    s3_client,
+    sqs_client,
+)
+from streamalert.deadline import Deadline, RunBudget
 
 FACTORIES: dict[str, Callable[[AwsSettings], Any]] = {
     "sqs": sqs_client,
@@ -69,3 +81,60 @@ def test_service_specific_endpoint_wins_for_that_service_only(monkeypatch: pytes
 
     assert sqs_client(settings).meta.endpoint_url == "http://localhost:9324"
     assert glue_client(settings).meta.endpoint_url == "http://localhost:4566"
+
+
+@pytest.mark.parametrize(
+    ("timeout", "connect", "read"),
+    [(3, 1.0, 3.0), (10, 1.0, 3.0), (60, 2.0, 6.0), (300, 5.0, 20.0), (900, 5.0, 20.0)],
+)
+def test_settings_for_a_function_fit_its_timeout(timeout: int, connect: float, read: float) -> None:
+    settings = AwsSettings.for_function("us-east-1", timeout)
+
+    assert (settings.connect_timeout, settings.read_timeout) == (connect, read)
+    assert settings.attempt_seconds == connect + read
+    assert settings.max_attempts == 2, "two retries at most after the first attempt"
+    assert settings.read_timeout > 2, "above the longest SQS long poll"
+
+
+class _Raw:
+    def stream(self) -> Iterator[bytes]:
+        yield b"<ErrorResponse><Error><Code>ServiceUnavailable</Code></Error></ErrorResponse>"
+
+
+def test_the_guard_refuses_a_call_the_run_has_no_time_for(moto: None) -> None:
+    made = sqs_client(AwsSettings(region="us-east-1"))
+    guard = CallGuard()
+    guard.attach(made)
+    guard.budget = RunBudget(Deadline(lambda: 4_000.0), margin=5.0)
+
+    with pytest.raises(NoTimeForCallError, match="no time left"):
+        made.list_queues()
+    assert issubclass(NoTimeForCallError, BotoCoreError), "callers handle it as any failed call"
+
+
+def test_the_guard_refuses_a_retry_once_the_time_is_up() -> None:
+    """No emulator: the hook below answers every attempt, so nothing leaves the machine."""
+    made = sqs_client(AwsSettings(region="us-east-1", max_attempts=5))
+    guard = CallGuard()
+    guard.attach(made)
+    remaining_ms = [60_000.0]
+    guard.budget = RunBudget(Deadline(lambda: remaining_ms[0]), margin=5.0)
+    attempts: list[str] = []
+
+    def unavailable(**_: Any) -> AWSResponse:
+        attempts.append("sent")
+        remaining_ms[0] = 1_000.0  # the first attempt took the run's time
+        return AWSResponse("https://sqs.invalid", 503, {}, _Raw())
+
+    made.meta.events.register("before-send", unavailable)
+
+    with pytest.raises(NoTimeForCallError):
+        made.list_queues()
+    assert attempts == ["sent"], "the retry botocore wanted was refused before it was sent"
+
+
+def test_without_a_budget_the_guard_lets_every_call_through(moto: None) -> None:
+    made = sqs_client(AwsSettings(region="us-east-1"))
+    CallGuard().attach(made)
+
+    assert "QueueUrls" not in made.list_queues()

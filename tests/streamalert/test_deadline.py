@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from freezegun import freeze_time
 
-from streamalert.deadline import Deadline
+from streamalert.deadline import Deadline, RunBudget
 from tests.helpers import FakeContext
 
 
@@ -66,3 +66,41 @@ def test_remaining_time_is_never_negative() -> None:
 )
 def test_has_is_true_only_while_more_than_that_is_left(remaining_ms: int, seconds: float, has: bool) -> None:
     assert Deadline.from_context(FakeContext(remaining_ms=remaining_ms)).has(seconds) is has
+
+
+def budget_with(remaining: float, **options: float) -> RunBudget:
+    return RunBudget.for_run(Deadline(lambda: remaining * 1000.0), **options)
+
+
+@pytest.mark.parametrize(
+    ("remaining", "attempt", "margin"),
+    [(60, 0, 5.0), (10, 0, 2.0), (60, 8, 8.0), (3, 1.5, 1.5), (900, 25, 25.0)],
+)
+def test_the_margin_is_the_safety_time_and_never_less_than_one_attempt(
+    remaining: float, attempt: float, margin: float
+) -> None:
+    budget = budget_with(remaining, safety_seconds=5.0, attempt_seconds=attempt)
+
+    assert budget.margin == pytest.approx(margin)
+
+
+def test_a_call_may_start_only_before_the_margin() -> None:
+    assert budget_with(5.01, safety_seconds=5.0).may_call()
+    assert not budget_with(5.0, safety_seconds=5.0, attempt_seconds=5.0).may_call()
+
+
+def test_waits_end_at_the_margin_and_messages_stay_hidden_past_the_run() -> None:
+    budget = budget_with(30, safety_seconds=5.0)
+
+    assert budget.wait_seconds(2) == 2
+    assert budget.wait_seconds(60) == pytest.approx(25.0)
+    assert budget.hidden_seconds() == pytest.approx(35.0)
+
+
+def test_a_phase_reserving_time_leaves_it_and_one_attempt_more() -> None:
+    budget = budget_with(60, safety_seconds=5.0, attempt_seconds=8.0)
+
+    committing = budget.reserving(3.0)
+
+    assert committing.margin == pytest.approx(8.0 + 3.0 + 8.0)
+    assert budget_with(18.9, safety_seconds=5.0, attempt_seconds=8.0).reserving(3.0).may_call() is False
