@@ -4,13 +4,16 @@
 - ``DeleteMessageBatch``: ``ceil(M/10)``;
 - ``BatchCreatePartition``: ``ceil(N/100)`` per table; ``StartQueryExecution``: ``ceil(bytes/262,144)``
   ALTER TABLE statements per table (``bytes``: the one statement that would add all N), or one MSCK
-  REPAIR TABLE per table; none at all in a run that received nothing, and none for a partition that
-  this warm container already wrote;
+  REPAIR TABLE per table; none at all in a run that received nothing. N counts every partition the run's
+  messages announce, also those an earlier run of the same container wrote: a run remembers nothing, as
+  the catalog may have lost them since (a table recreated, a partition dropped by hand);
 - ``BatchGetPartition``: ``ceil(N/1,000)`` per table in ADD PARTITION mode, where ``ADD IF NOT EXISTS``
   says nothing of a partition already registered at another folder, so every new one is read back;
-  in Glue mode only the partitions that came back ``AlreadyExists`` are (none in these runs);
+  in Glue mode only the partitions that came back ``AlreadyExists`` are (``R`` of the N);
 - ``GetQueryExecution``: one per statement (the emulator finishes a query before the first poll);
-- ``GetQueueUrl``, ``GetDatabase``: one per warm container; ``GetTable``: one per table and container.
+- ``GetQueueUrl``, ``GetDatabase``: one per warm container; ``GetTable``: one per table and run that
+  received its messages (a schema change reaches the next run), for every refresh type (a repair source's
+  keys are checked against the table too).
 """
 
 from __future__ import annotations
@@ -46,8 +49,8 @@ CATALOG_WRITES = ("BatchCreatePartition", "StartQueryExecution")
 
 @dataclass(frozen=True)
 class RunShape:
-    """What one run of one table receives: ``messages`` (M) announcing ``new_partitions`` (N) partitions
-    that this container has not written; ``first_run``: the container is cold."""
+    """What one run of one table receives: ``messages`` (M) announcing ``new_partitions`` (N) partitions,
+    ``registered`` (R) of which the catalog already holds; ``first_run``: the container is cold."""
 
     refresh_type: RefreshType
     table: str
@@ -55,6 +58,7 @@ class RunShape:
     messages: int
     new_partitions: tuple[Partition, ...]
     first_run: bool
+    registered: int = 0
 
 
 def ddl_bytes(database: str, table: str, partitions: Iterable[Partition]) -> int:
@@ -72,19 +76,19 @@ def lower_bounds(shape: RunShape) -> dict[str, int]:
     reads = 0
     if shape.refresh_type is RefreshType.ADD_GLUE_PARTITION:
         writes = math.ceil(new / GLUE_MAX_PARTITIONS_PER_BATCH)
+        reads = math.ceil(min(new, shape.registered) / GLUE_MAX_PARTITIONS_PER_GET)
     elif shape.refresh_type is RefreshType.ADD_HIVE_PARTITION and new:
         size = ddl_bytes(shape.database, shape.table, shape.new_partitions)
         statements = math.ceil(size / ATHENA_MAX_QUERY_BYTES)
         reads = math.ceil(new / GLUE_MAX_PARTITIONS_PER_GET)
     elif shape.refresh_type is RefreshType.REPAIR_HIVE_TABLE and received:
         statements = 1
-    looks_up_table = shape.first_run and received and shape.refresh_type.computes_partitions
     return {
         "ReceiveMessage": math.ceil(received / SQS_MAX_BATCH) + 1,
         "DeleteMessageBatch": math.ceil(received / SQS_MAX_BATCH),
         "GetQueueUrl": int(shape.first_run),
         "GetDatabase": int(shape.first_run),
-        "GetTable": int(bool(looks_up_table)),
+        "GetTable": int(bool(received)),
         "BatchCreatePartition": writes,
         "StartQueryExecution": statements,
         "GetQueryExecution": statements,

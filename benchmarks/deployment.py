@@ -13,15 +13,18 @@ import boto3
 from moto import mock_aws
 
 from apps.athena_refresh.refresher import PartitionRefresher, RefreshSettings
-from apps.athena_refresh.routing import SourceRouter
 from benchmarks.memqueue import InMemorySqs
-from benchmarks.workload import DATABASE, REGION, RESULTS_LOCATION, BenchTable, partition_folder
-from streamalert.athena import AthenaQueryRunner
+from benchmarks.workload import DATABASE, PREFIX, REGION, RESULTS_BUCKET, BenchTable, partition_folder
+from config_schemas.models import AthenaRefreshConfig
 from streamalert.cli.local_handlers import environment
-from streamalert.constants import GLUE_MAX_PARTITIONS_PER_BATCH, SQS_MAX_BATCH, athena_queue_name
-from streamalert.glue import GlueCatalog
+from streamalert.constants import (
+    GLUE_MAX_PARTITIONS_PER_BATCH,
+    SQS_MAX_BATCH,
+    athena_queue_name,
+    athena_workgroup_name,
+)
 
-QUEUE_NAME = athena_queue_name("bench")
+QUEUE_NAME = athena_queue_name(PREFIX)
 # The Lambda's longest timeout: the benchmark measures calls, never a run cut short by its deadline
 LAMBDA_TIMEOUT_SECONDS = 900.0
 
@@ -89,13 +92,24 @@ class BenchDeployment:
 
     def refresher(self) -> PartitionRefresher:
         """A new refresher, as a cold container builds it (no long-poll wait: the figures are calls)."""
-        return PartitionRefresher(
-            queue_name=QUEUE_NAME,
-            sqs_client=self.sqs,
-            catalog=GlueCatalog(self.glue, DATABASE),
-            athena=AthenaQueryRunner(self.athena, DATABASE, RESULTS_LOCATION, sleep=lambda _: None),
-            router=SourceRouter([self.table.route]),
+        block = AthenaRefreshConfig(
+            enabled=True,
+            log_level="info",
+            memory=128,
+            timeout=int(LAMBDA_TIMEOUT_SECONDS),
+            refresh_interval="rate(10 minutes)",
+            routes=(self.table.route,),
+            database_name=DATABASE,
+            results_bucket=RESULTS_BUCKET,
+        )
+        return PartitionRefresher.build(
+            block,
+            prefix=PREFIX,
+            sqs=self.sqs,
+            glue=self.glue,
+            athena=self.athena,
             settings=RefreshSettings(receive_wait_seconds=0),
+            sleep=lambda _: None,
         )
 
 
@@ -108,6 +122,7 @@ def emulated(table: BenchTable, *, queue: str = "memory") -> Iterator[BenchDeplo
         sqs: Any = InMemorySqs() if queue == "memory" else boto3.client("sqs", region_name=REGION)
         queue_url = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
         glue.create_database(DatabaseInput={"Name": DATABASE})
+        athena.create_work_group(Name=athena_workgroup_name(PREFIX))
         glue.create_table(DatabaseName=DATABASE, TableInput=_table_input(table))
         deployment = BenchDeployment(table, sqs, glue, athena, queue_url)
         deployment.counter.attach(glue, athena, *([] if isinstance(sqs, InMemorySqs) else [sqs]))
@@ -121,7 +136,7 @@ def _table_input(table: BenchTable) -> dict[str, Any]:
         "PartitionKeys": [{"Name": key, "Type": "string"} for key in table.partition_keys],
         "StorageDescriptor": {
             "Columns": [{"Name": "record", "Type": "string"}],
-            "Location": f"s3://{table.route.source.bucket}/{table.route.source.prefix}",
+            "Location": table.location,
             "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
             "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
             "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},

@@ -65,7 +65,10 @@ def batch(size: int = BATCH) -> list[QueueMessage]:
 
 def planner_run(messages: Sequence[QueueMessage]) -> Callable[[], int]:
     """One timed round: plan the batch with a new Planner (as every run does); returns the records read."""
-    tables = {table.name: TableInfo(table.name, table.partition_keys, {}) for table in MIXED_TABLES}
+    tables = {
+        table.name: TableInfo(table.name, table.partition_keys, {"Location": table.location})
+        for table in MIXED_TABLES
+    }
     router = SourceRouter(table.route for table in MIXED_TABLES)
 
     def run() -> int:

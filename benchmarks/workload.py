@@ -12,7 +12,8 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 PREFIX = "bench"
 DATABASE = "streamalert"
-RESULTS_LOCATION = f"s3://{PREFIX}-streamalert-athena-results/refresh/"
+RESULTS_BUCKET = f"{PREFIX}-streamalert-athena-results"
+RESULTS_LOCATION = f"s3://{RESULTS_BUCKET}/refresh/"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,12 @@ class BenchTable:
     @property
     def name(self) -> str:
         return self.route.table
+
+    @property
+    def location(self) -> str:
+        """The table's LOCATION: its source's folder."""
+        source = self.route.source
+        return f"s3://{source.bucket}/{source.prefix}/" if source.prefix else f"s3://{source.bucket}/"
 
 
 def _table(bucket: str, prefix: str, name: str, kind: RefreshType, layout: str) -> BenchTable:

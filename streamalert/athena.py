@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from streamalert.constants import ATHENA_MAX_QUERY_BYTES
-from streamalert.deadline import Deadline
+from streamalert.deadline import RunBudget
 from streamalert.exceptions import StreamAlertError
 from streamalert.logger import context, get_logger
 from streamalert.partitions import Partition
@@ -82,9 +82,13 @@ def add_partition_statements(
 
 @dataclass(frozen=True)
 class QueryOutcome:
+    """How one query ended. ``refused``: Athena ran it and said no (a statement it cannot run), as
+    opposed to a query that found no time, could not be sent or was stopped."""
+
     query: str
     succeeded: bool
     detail: str = ""
+    refused: bool = False
 
 
 class AthenaQueryRunner:
@@ -100,7 +104,6 @@ class AthenaQueryRunner:
         sleep: Callable[[float], None] = time.sleep,
         first_poll_seconds: float = 0.25,
         max_poll_seconds: float = 2.0,
-        safety_margin_seconds: float = 2.0,
         max_polls: int = 1000,
     ) -> None:
         self._client = client
@@ -110,19 +113,15 @@ class AthenaQueryRunner:
         self._sleep = sleep
         self._first_poll = first_poll_seconds
         self._max_poll = max_poll_seconds
-        self._margin = safety_margin_seconds
         self._max_polls = max_polls
 
-    def run(
-        self, queries: Sequence[str], deadline: Deadline, *, margin: float | None = None
-    ) -> list[QueryOutcome]:
+    def run(self, queries: Sequence[str], budget: RunBudget) -> list[QueryOutcome]:
         """Run every query; one outcome per query, in order. A failed, cancelled or unfinished query fails.
-        Polling stops with ``margin`` seconds left (default: the runner's safety margin)."""
+        No call starts, and no poll waits, past the budget: what is still running then is stopped."""
         outcomes: dict[int, QueryOutcome] = {}
         running: dict[str, int] = {}
-        margin = self._margin if margin is None else margin
         for index, query in enumerate(queries):
-            if not deadline.has(margin):
+            if not budget.may_call():
                 outcomes[index] = QueryOutcome(query, False, "not started: no time left")
                 continue
             try:
@@ -133,24 +132,31 @@ class AthenaQueryRunner:
                     QueryExecutionContext={"Database": self._database},
                     ResultConfiguration={"OutputLocation": self._results_location},
                 )["QueryExecutionId"]
-            except (ClientError, BotoCoreError) as err:
+            except ClientError as err:
+                invalid = err.response.get("Error", {}).get("Code") == "InvalidRequestException"
+                outcomes[index] = QueryOutcome(query, False, f"could not start: {err}", refused=invalid)
+                continue
+            except BotoCoreError as err:
                 outcomes[index] = QueryOutcome(query, False, f"could not start: {err}")
                 continue
             running[execution_id] = index
         delay = self._first_poll
         polls = 0
-        while running and polls < self._max_polls and deadline.has(margin):
+        while running and polls < self._max_polls and budget.may_call():
             polls += 1
-            self._sleep(min(delay, max(0.0, deadline.remaining_seconds() - margin)))
+            self._sleep(budget.wait_seconds(delay))
             delay = min(delay * 2, self._max_poll)
-            for execution_id, state, reason in self._states(list(running)):
+            for execution_id, state, reason in self._states(list(running), budget):
                 if state == _DONE_OK or state in _DONE_FAILED:
                     index = running.pop(execution_id)
                     outcomes[index] = QueryOutcome(
-                        queries[index], state == _DONE_OK, f"{state} {reason}".strip()
+                        queries[index],
+                        state == _DONE_OK,
+                        f"{state} {reason}".strip(),
+                        refused=state == "FAILED",
                     )
         for execution_id, index in running.items():
-            self._stop(execution_id)
+            self._stop(execution_id, budget)
             outcomes[index] = QueryOutcome(
                 queries[index], False, "stopped: still running when the time was up"
             )
@@ -159,11 +165,13 @@ class AthenaQueryRunner:
                 LOGGER.error("Athena query failed", extra=context(query=outcome.query, detail=outcome.detail))
         return [outcomes[index] for index in range(len(queries))]
 
-    def _states(self, execution_ids: list[str]) -> list[tuple[str, str, str]]:
-        """(id, state, reason) of each query that could be read (GetQueryExecution: the emulator lacks
-        the batch call, and a run holds a handful of queries)."""
+    def _states(self, execution_ids: list[str], budget: RunBudget) -> list[tuple[str, str, str]]:
+        """(id, state, reason) of each query that could be read in time (GetQueryExecution: the emulator
+        lacks the batch call, and a run holds a handful of queries)."""
         states: list[tuple[str, str, str]] = []
         for execution_id in execution_ids:
+            if not budget.may_call():
+                break
             try:
                 execution = self._client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
             except (ClientError, BotoCoreError) as err:
@@ -175,7 +183,12 @@ class AthenaQueryRunner:
             states.append((execution_id, status.get("State", ""), status.get("StateChangeReason", "")))
         return states
 
-    def _stop(self, execution_id: str) -> None:
+    def _stop(self, execution_id: str, budget: RunBudget) -> None:
+        """Stop a query the run cannot wait for; with no time even for that, Athena's own query timeout
+        ends it (the statement is idempotent: a later run sends it again)."""
+        if not budget.deadline.has(budget.margin / 2):
+            LOGGER.warning("No time to stop an Athena query", extra=context(id=execution_id))
+            return
         try:
             self._client.stop_query_execution(QueryExecutionId=execution_id)
         except (ClientError, BotoCoreError) as err:

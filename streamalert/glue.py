@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any, cast
 from botocore.exceptions import BotoCoreError, ClientError
 
 from streamalert.constants import GLUE_MAX_PARTITIONS_PER_BATCH, GLUE_MAX_PARTITIONS_PER_GET
+from streamalert.deadline import RunBudget
 from streamalert.exceptions import StreamAlertError
 from streamalert.logger import context, get_logger
-from streamalert.partitions import Partition
+from streamalert.partitions import Partition, as_folder
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -21,6 +22,7 @@ LOGGER = get_logger(__name__)
 
 _ALREADY_EXISTS = "AlreadyExistsException"
 _MAX_RESENDS = 2
+_UNKNOWN = "(unknown: could not be read back)"
 
 
 class DatabaseNotFoundError(StreamAlertError):
@@ -46,6 +48,11 @@ class TableInfo:
     name: str
     partition_keys: tuple[str, ...]
     storage_descriptor: dict[str, Any]
+
+    @property
+    def location(self) -> str:
+        """The table's ``LOCATION``: every partition folder must lie under it."""
+        return str(self.storage_descriptor.get("Location") or "")
 
 
 class GlueCatalog:
@@ -75,46 +82,47 @@ class GlueCatalog:
             storage_descriptor=dict(table.get("StorageDescriptor", {})),
         )
 
-    def create_partitions(self, table: TableInfo, partitions: Sequence[Partition]) -> set[Partition]:
+    def create_partitions(
+        self, table: TableInfo, partitions: Sequence[Partition], budget: RunBudget
+    ) -> set[Partition]:
         """Register partitions with BatchCreatePartition, 100 a call; returns those that failed.
 
         An ``AlreadyExistsException`` entry counts as success when the existing partition has the same
-        location (read back with BatchGetPartition); at another folder, it fails: the new objects would
+        folder (read back with BatchGetPartition); at another folder, it fails: the new objects would
         never be searchable. Entries that failed otherwise are sent again, only they, a bounded number of
-        times; what still fails is returned.
+        times; what still fails is returned. No call starts without time for it: what the budget leaves
+        unsent fails.
         """
         failed: set[Partition] = set()
         existing: list[Partition] = []
         for start in range(0, len(partitions), GLUE_MAX_PARTITIONS_PER_BATCH):
             chunk = partitions[start : start + GLUE_MAX_PARTITIONS_PER_BATCH]
-            failed.update(self._create_chunk(table, chunk, existing))
-        return failed | self.elsewhere(table, existing)
+            try:
+                failed.update(self._create_chunk(table, chunk, existing, budget))
+            except (ClientError, BotoCoreError) as err:
+                LOGGER.error(
+                    "Glue could not write partitions", extra=context(table=table.name, error=str(err))
+                )
+                failed.update(chunk)
+        return failed | self.conflicting(table, existing, budget)
 
-    def elsewhere(self, table: TableInfo, partitions: Sequence[Partition]) -> set[Partition]:
-        """The partitions whose values the catalog holds at another location (BatchGetPartition, 1,000 a
-        call); a chunk that cannot be read counts as elsewhere, a partition the catalog does not hold does
-        not (nothing hides its folder)."""
+    def conflicting(
+        self, table: TableInfo, partitions: Sequence[Partition], budget: RunBudget
+    ) -> set[Partition]:
+        """The partitions that are not registered at their own folder: held by the catalog at another
+        folder, or whose place could not be read back (BatchGetPartition, 1,000 a call; the keys Glue
+        leaves unprocessed are asked again, a bounded number of times, while the budget allows). A
+        partition the catalog does not hold is no conflict: nothing hides its folder."""
         found: dict[tuple[str, ...], str] = {}
         for start in range(0, len(partitions), GLUE_MAX_PARTITIONS_PER_GET):
             chunk = partitions[start : start + GLUE_MAX_PARTITIONS_PER_GET]
-            try:
-                response = self._client.batch_get_partition(
-                    DatabaseName=self.database,
-                    TableName=table.name,
-                    PartitionsToGet=[{"Values": list(p.values)} for p in chunk],
-                )
-            except (ClientError, BotoCoreError) as err:
-                LOGGER.error(
-                    "Could not read partitions back", extra=context(table=table.name, error=str(err))
-                )
-                found.update((p.values, "(unknown: could not be read)") for p in chunk)
-                continue
-            for entry in response.get("Partitions", []):
-                found[tuple(entry["Values"])] = entry.get("StorageDescriptor", {}).get("Location", "")
-        conflicts = {p for p in partitions if found.get(p.values, p.location) != p.location}
+            found.update(self._read_back(table, chunk, budget))
+        conflicts = {
+            p for p in partitions if as_folder(found.get(p.values, p.location)) != as_folder(p.location)
+        }
         for partition in conflicts:
             LOGGER.error(
-                "Partition exists at another folder: its new objects stay on the queue",
+                "Partition not registered at its folder: its new objects stay on the queue",
                 extra=context(
                     table=table.name,
                     partition=partition.spec(),
@@ -124,11 +132,45 @@ class GlueCatalog:
             )
         return conflicts
 
+    def _read_back(
+        self, table: TableInfo, chunk: Sequence[Partition], budget: RunBudget
+    ) -> dict[tuple[str, ...], str]:
+        """values -> registered folder of the chunk's partitions that the catalog holds; those it could
+        not tell about map to a location that is no folder."""
+        found: dict[tuple[str, ...], str] = {}
+        asked = [list(p.values) for p in chunk]
+        for _ in range(1 + _MAX_RESENDS):
+            if not asked or not budget.may_call():
+                break
+            try:
+                response = self._client.batch_get_partition(
+                    DatabaseName=self.database,
+                    TableName=table.name,
+                    PartitionsToGet=[{"Values": values} for values in asked],
+                )
+            except (ClientError, BotoCoreError) as err:
+                LOGGER.error(
+                    "Could not read partitions back", extra=context(table=table.name, error=str(err))
+                )
+                break
+            for entry in response.get("Partitions", []):
+                found[tuple(entry["Values"])] = entry.get("StorageDescriptor", {}).get("Location", "")
+            asked = [list(key.get("Values", [])) for key in response.get("UnprocessedKeys", [])]
+        for values in asked:
+            found[tuple(values)] = _UNKNOWN
+        return found
+
     def _create_chunk(
-        self, table: TableInfo, chunk: Sequence[Partition], existing: list[Partition]
+        self, table: TableInfo, chunk: Sequence[Partition], existing: list[Partition], budget: RunBudget
     ) -> set[Partition]:
         pending = list(chunk)
         for _ in range(1 + _MAX_RESENDS):
+            if not budget.may_call():
+                LOGGER.warning(
+                    "No time left to write partitions",
+                    extra=context(table=table.name, partitions=len(pending)),
+                )
+                break
             by_values = {partition.values: partition for partition in pending}
             response = self._client.batch_create_partition(
                 DatabaseName=self.database,

@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from streamalert.constants import SQS_MAX_BATCH, SQS_MAX_VISIBILITY_SECONDS
 from streamalert.logger import context, get_logger
 
@@ -81,23 +83,33 @@ class SqsQueue:
     def delete(
         self, messages: Sequence[QueueMessage], time_left: Callable[[], bool] = lambda: True
     ) -> list[QueueMessage]:
-        """Delete messages with DeleteMessageBatch, 10 a call; returns the ones that could not be deleted.
+        """Delete messages with DeleteMessageBatch, 10 a call; returns the ones that were not deleted.
 
         Entries that failed are sent again, only they, a bounded number of times. Once ``time_left()`` is
-        false, what is not deleted yet is returned as it is (it will be received again).
+        false, or a call fails outright, what is not deleted yet is returned as it is (it will be received
+        again): what earlier calls deleted stays counted as deleted.
         """
         unique = list({message.message_id: message for message in messages}.values())
         failed: list[QueueMessage] = []
         for start in range(0, len(unique), SQS_MAX_BATCH):
             if not time_left():
                 return failed + unique[start:]
-            failed.extend(self._delete_chunk(unique[start : start + SQS_MAX_BATCH]))
+            try:
+                failed.extend(self._delete_chunk(unique[start : start + SQS_MAX_BATCH], time_left))
+            except (ClientError, BotoCoreError) as err:
+                LOGGER.error(
+                    "Deleting messages failed: they will be received again",
+                    extra=context(error=str(err), not_deleted=len(unique) - start),
+                )
+                return failed + unique[start:]
         return failed
 
-    def _delete_chunk(self, chunk: list[QueueMessage]) -> list[QueueMessage]:
+    def _delete_chunk(self, chunk: list[QueueMessage], time_left: Callable[[], bool]) -> list[QueueMessage]:
         pending = chunk
         given_up: list[QueueMessage] = []
-        for _ in range(1 + _MAX_DELETE_RESENDS):
+        for attempt in range(1 + _MAX_DELETE_RESENDS):
+            if attempt and not time_left():
+                break
             by_id = {message.message_id: message for message in pending}
             response = self._client.delete_message_batch(
                 QueueUrl=self.url,

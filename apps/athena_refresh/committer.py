@@ -1,29 +1,25 @@
-"""Commits a plan: Glue batches, Athena ADD PARTITION statements and MSCK repairs, once per table."""
+"""Commits a plan: Glue batches, Athena ADD PARTITION statements and MSCK repairs, each table once a run."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from apps.athena_refresh.plan import Need, RefreshPlan
+from apps.athena_refresh.plan import Need, RefreshPlan, TableWork
 from config_schemas.models import RefreshType
 from streamalert.athena import (
     AthenaQueryRunner,
-    QueryOutcome,
     UnsafeQueryError,
     add_partition_statements,
     repair_table_statement,
 )
-from streamalert.deadline import Deadline
+from streamalert.deadline import RunBudget
 from streamalert.glue import GlueCatalog
 from streamalert.logger import context, get_logger
 from streamalert.partitions import Partition
 
 LOGGER = get_logger(__name__)
-
-_MAX_REMEMBERED = 200_000
 
 
 @dataclass
@@ -32,88 +28,80 @@ class CommitResult:
     partitions_added: Counter[str] = field(default_factory=Counter)
     tables_repaired: list[str] = field(default_factory=list)
 
+    def record(self, table: str, partitions: Sequence[Partition]) -> None:
+        self.done.update(Need(table, partition) for partition in partitions)
+        self.partitions_added[table] += len(partitions)
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """One query of a round and what it registers: the partitions of an ADD, or a whole table's repair."""
+
+    query: str
+    work: TableWork
+    partitions: tuple[Partition, ...]
+
 
 class PartitionCommitter:
-    """Writes what a plan needs. Remembers, for the life of a warm container, the partitions it wrote,
-    so that they are not written again."""
+    """Writes what a plan needs. Remembers nothing between runs: the catalog alone says what exists, so a
+    partition dropped or a table recreated since is written again."""
 
-    def __init__(self, catalog: GlueCatalog, athena: AthenaQueryRunner, database: str) -> None:
+    def __init__(self, catalog: GlueCatalog, athena: AthenaQueryRunner) -> None:
         self._catalog = catalog
         self._athena = athena
-        self._database = database
-        self._written: set[tuple[str, Partition]] = set()
 
-    def commit(self, plan: RefreshPlan, deadline: Deadline, margin: float) -> CommitResult:
-        """Write the plan's partitions and repairs; nothing is started with less than ``margin`` left."""
+    def commit(self, plan: RefreshPlan, budget: RunBudget) -> CommitResult:
+        """Write the plan's partitions and repairs; no call starts without time for it."""
         result = CommitResult()
-        queries: list[str] = []
-        query_needs: list[list[Need]] = []
-        for (refresh_type, table), partitions in plan.partitions.items():
-            new = [p for p in partitions if (table, p) not in self._written]
-            result.done.update(Need(table, p) for p in partitions if (table, p) in self._written)
-            if not new:
+        statements: list[_Statement] = []
+        for work in plan.work.values():
+            partitions = list(work.partitions)
+            if not partitions:
                 continue
-            if refresh_type is RefreshType.ADD_GLUE_PARTITION:
-                self._commit_glue(table, plan, new, deadline.has(margin), result)
+            if work.refresh_type is RefreshType.ADD_GLUE_PARTITION:
+                failed = self._catalog.create_partitions(work.table, partitions, budget)
+                result.record(work.table.name, [p for p in partitions if p not in failed])
+            elif work.refresh_type is RefreshType.REPAIR_HIVE_TABLE:
+                query = repair_table_statement(self._catalog.database, work.table.name)
+                statements.append(_Statement(query, work, tuple(partitions)))
             else:
-                try:
-                    statements = add_partition_statements(self._database, table, new)
-                except UnsafeQueryError as err:
-                    LOGGER.error("Statement refused", extra=context(table=table, error=str(err)))
-                    continue
-                for statement, members in statements:
-                    queries.append(statement)
-                    query_needs.append([Need(table, p) for p in members])
-        for table in plan.repairs:
-            queries.append(repair_table_statement(self._database, table))
-            query_needs.append([Need(table)])
-        if queries:
-            outcomes = self._athena.run(queries, deadline, margin=margin)
-            self._record_queries(plan, outcomes, query_needs, result)
+                statements.extend(self._additions(work, partitions))
+        if statements:
+            self._run_athena(statements, budget, result)
         return result
 
-    def _record_queries(
-        self,
-        plan: RefreshPlan,
-        outcomes: list[QueryOutcome],
-        query_needs: list[list[Need]],
-        result: CommitResult,
-    ) -> None:
-        added: dict[str, list[Partition]] = {}
-        for outcome, needs in zip(outcomes, query_needs, strict=True):
-            if not outcome.succeeded:
-                continue
-            self._record([need for need in needs if need.partition is None], result)
-            for need in needs:
-                if need.partition is not None:
-                    added.setdefault(need.table, []).append(need.partition)
-        for table, partitions in added.items():
+    def _run_athena(self, statements: list[_Statement], budget: RunBudget, result: CommitResult) -> None:
+        """Run the statements; an ADD that Athena refuses is sent again in two halves, down to single
+        partitions while time allows, so that one partition Athena cannot take keeps only its messages."""
+        added: dict[str, tuple[TableWork, list[Partition]]] = {}
+        while statements and budget.may_call():
+            outcomes = self._athena.run([statement.query for statement in statements], budget)
+            retry: list[_Statement] = []
+            for statement, outcome in zip(statements, outcomes, strict=True):
+                work = statement.work
+                if outcome.succeeded and work.refresh_type is RefreshType.REPAIR_HIVE_TABLE:
+                    result.done.update(Need(work.table.name, p) for p in statement.partitions)
+                    result.tables_repaired.append(work.table.name)
+                elif outcome.succeeded:
+                    added.setdefault(work.table.name, (work, []))[1].extend(statement.partitions)
+                elif (
+                    outcome.refused
+                    and len(statement.partitions) > 1
+                    and work.refresh_type is (RefreshType.ADD_HIVE_PARTITION)
+                ):
+                    half = len(statement.partitions) // 2
+                    for group in (statement.partitions[:half], statement.partitions[half:]):
+                        retry.extend(self._additions(work, list(group)))
+            statements = retry
+        for work, partitions in added.values():
             # ADD IF NOT EXISTS keeps a partition that exists at another folder: check where each one is
-            conflicts = self._catalog.elsewhere(plan.tables[table], partitions)
-            self._record([Need(table, p) for p in partitions if p not in conflicts], result)
+            conflicts = self._catalog.conflicting(work.table, partitions, budget)
+            result.record(work.table.name, [p for p in partitions if p not in conflicts])
 
-    def _commit_glue(
-        self, table: str, plan: RefreshPlan, new: list[Partition], time_left: bool, result: CommitResult
-    ) -> None:
-        if not time_left:
-            LOGGER.warning(
-                "No time left to write partitions", extra=context(table=table, partitions=len(new))
-            )
-            return
+    def _additions(self, work: TableWork, partitions: list[Partition]) -> list[_Statement]:
         try:
-            failed = self._catalog.create_partitions(plan.tables[table], new)
-        except (ClientError, BotoCoreError) as err:
-            LOGGER.error("Glue could not write partitions", extra=context(table=table, error=str(err)))
-            return
-        self._record([Need(table, p) for p in new if p not in failed], result)
-
-    def _record(self, needs: list[Need], result: CommitResult) -> None:
-        if len(self._written) > _MAX_REMEMBERED:
-            self._written.clear()
-        for need in needs:
-            result.done.add(need)
-            if need.partition is None:
-                result.tables_repaired.append(need.table)
-            else:
-                self._written.add((need.table, need.partition))
-                result.partitions_added[need.table] += 1
+            statements = add_partition_statements(self._catalog.database, work.table.name, partitions)
+        except UnsafeQueryError as err:
+            LOGGER.error("Statement refused", extra=context(table=work.table.name, error=str(err)))
+            return []
+        return [_Statement(query, work, members) for query, members in statements]

@@ -13,7 +13,14 @@ from apps.athena_refresh.routing import SourceRouter
 from config_schemas.models import RefreshType
 from streamalert.glue import TableInfo, TableNotFoundError
 from streamalert.logger import context, get_logger
-from streamalert.partitions import Partition, PartitionKeyError, conform_to_table, partition_from_key
+from streamalert.partitions import (
+    Partition,
+    PartitionKeyError,
+    check_repairable,
+    check_under_table,
+    conform_to_table,
+    partition_from_key,
+)
 from streamalert.s3_events import Announced, NotificationError, read_body
 from streamalert.sqs import QueueMessage
 
@@ -36,10 +43,10 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 @dataclass(frozen=True, slots=True)
 class Need:
-    """One thing a message waits for: a partition of a table, or (partition None) a repair of the table."""
+    """One thing a message waits for: a partition of a table, registered at its folder."""
 
     table: str
-    partition: Partition | None = None
+    partition: Partition
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -68,25 +75,42 @@ class PlannedMessage:
 
 
 @dataclass
+class TableWork:
+    """What a run must register in one table, and how."""
+
+    table: TableInfo
+    refresh_type: RefreshType
+    partitions: dict[Partition, None] = field(default_factory=dict)
+
+
+@dataclass
 class RefreshPlan:
+    """Each message's needs or reasons to stay, and the work of each table they add up to."""
+
     messages: list[PlannedMessage]
-    repairs: dict[str, None] = field(default_factory=dict)
-    partitions: dict[tuple[RefreshType, str], dict[Partition, None]] = field(default_factory=dict)
-    tables: dict[str, TableInfo] = field(default_factory=dict)
+    work: dict[str, TableWork] = field(default_factory=dict)
     # (table, partition values) -> the one folder planned for them in this run
     locations: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
 
+    def handled(self, done: set[Need]) -> list[PlannedMessage]:
+        """The messages whose every need is met and that have no reason to stay: they may be deleted."""
+        return [p for p in self.messages if not p.keep_reasons and p.needs <= done]
+
+    def kept(self, done: set[Need]) -> list[PlannedMessage]:
+        """The other messages: they stay on the queue (or are reported as failed)."""
+        return [p for p in self.messages if p.keep_reasons or not p.needs <= done]
+
+
+TableLookup = Callable[[str], TableInfo]
+"""A table's metadata by name; raises TableNotFoundError (or an AWS error) when it cannot be read."""
+
 
 class Planner:
-    """Reads messages and works out each one's needs; nothing here calls AWS but ``table_info``."""
+    """Reads messages and works out each one's needs; nothing here calls AWS but the table lookup."""
 
-    def __init__(
-        self,
-        router: SourceRouter,
-        table_info: Callable[[str], TableInfo],
-    ) -> None:
+    def __init__(self, router: SourceRouter, tables: TableLookup) -> None:
         self._router = router
-        self._table_info = table_info
+        self._tables = tables
 
     def plan(self, messages: Sequence[QueueMessage]) -> RefreshPlan:
         with _cycle_collector_paused():
@@ -148,35 +172,37 @@ class Planner:
         route = self._router.route(bucket, key)
         if route is None:
             return f"no refresh type maps bucket {bucket!r}, key {key!r}"
-        table = route.table
-        if route.refresh_type is RefreshType.REPAIR_HIVE_TABLE:
-            plan.repairs[table] = None
-            return Need(table)
-        if table in missing_tables:
-            return f"table {table!r} does not exist (bucket {bucket!r}, key {key!r})"
-        if table not in plan.tables:
+        name = route.table
+        if name in missing_tables:
+            return f"table {name!r} does not exist (bucket {bucket!r}, key {key!r})"
+        work = plan.work.get(name)
+        if work is None:
             try:
-                plan.tables[table] = self._table_info(table)
+                work = plan.work[name] = TableWork(self._tables(name), route.refresh_type)
             except (TableNotFoundError, ClientError, BotoCoreError) as err:
-                missing_tables.add(table)
+                missing_tables.add(name)
                 LOGGER.error(
                     "Configured table cannot be read: its messages stay",
-                    extra=context(table=table, error=str(err)),
+                    extra=context(table=name, error=str(err)),
                 )
                 return str(err)
+        table = work.table
         try:
-            partition = partition_from_key(bucket, key)
-            partition = conform_to_table(partition, plan.tables[table].partition_keys)
+            partition = conform_to_table(partition_from_key(bucket, key), table.partition_keys)
+            if route.refresh_type is RefreshType.REPAIR_HIVE_TABLE:
+                check_repairable(partition, table.location)
+            else:
+                check_under_table(partition, table.location)
         except PartitionKeyError as err:
-            return f"rejected key: bucket {bucket!r}, key {key!r}: {err}"
-        planned_at = plan.locations.setdefault((table, partition.values), partition.location)
+            return f"rejected key of table {name!r}: bucket {bucket!r}, key {key!r}: {err}"
+        planned_at = plan.locations.setdefault((name, partition.values), partition.location)
         if planned_at != partition.location:  # a table partition has one folder: the first one planned
             return (
-                f"partition {partition.spec()} of table {table!r} is planned at {planned_at}, "
+                f"partition {partition.spec()} of table {name!r} is planned at {planned_at}, "
                 f"not at the folder of bucket {bucket!r}, key {key!r}"
             )
-        plan.partitions.setdefault((route.refresh_type, table), {})[partition] = None
-        return Need(table, partition)
+        work.partitions[partition] = None
+        return Need(name, partition)
 
     @staticmethod
     def _keep(planned: PlannedMessage, reason: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from apps.athena_refresh.committer import CommitResult, PartitionCommitter
 from apps.athena_refresh.plan import Planner, RefreshPlan
 from apps.athena_refresh.routing import SourceRouter
-from config_schemas.models import Config
+from config_schemas.models import AthenaRefreshConfig, Config
 from streamalert import aws, metrics
 from streamalert.athena import AthenaQueryRunner
 from streamalert.constants import (
@@ -22,7 +23,7 @@ from streamalert.constants import (
     athena_queue_name,
     athena_workgroup_name,
 )
-from streamalert.deadline import Deadline
+from streamalert.deadline import Deadline, RunBudget
 from streamalert.exceptions import StreamAlertError
 from streamalert.glue import DatabaseNotFoundError, GlueCatalog, TableInfo
 from streamalert.logger import context, get_logger
@@ -39,8 +40,9 @@ class SettingsError(StreamAlertError):
 class RefreshSettings:
     """How a run spends its time. ``receive_wait_seconds`` is the long-poll wait of each receive (at most 2;
     tests use 0). Receiving stops after ``max_messages``, or once only ``receive_share`` of the run's time
-    is spent; everything stops with ``safety_margin_seconds`` left (a fifth of the run at most). A run that
-    starts with less than ``minimum_run_seconds`` does nothing."""
+    is spent; everything stops with ``safety_margin_seconds`` left (a fifth of the run at most, never less
+    than one attempt of an AWS call). A run that starts with less than ``minimum_run_seconds`` does
+    nothing."""
 
     receive_wait_seconds: int = 1
     max_messages: int = 5000
@@ -80,6 +82,8 @@ class PartitionRefresher:
         athena: AthenaQueryRunner,
         router: SourceRouter,
         settings: RefreshSettings,
+        guard: aws.CallGuard | None = None,
+        attempt_seconds: float = 0.0,
     ) -> None:
         self._queue_name = queue_name
         self._function_name = function_name
@@ -88,34 +92,69 @@ class PartitionRefresher:
         self._catalog = catalog
         self._router = router
         self._settings = settings
-        self._committer = PartitionCommitter(catalog, athena, catalog.database)
-        self._tables: dict[str, TableInfo] = {}
+        self._guard = guard
+        self._attempt_seconds = attempt_seconds
+        self._committer = PartitionCommitter(catalog, athena)
         self._database_checked = False
 
     @classmethod
+    def build(
+        cls,
+        block: AthenaRefreshConfig,
+        *,
+        prefix: str,
+        sqs: Any,
+        glue: Any,
+        athena: Any,
+        settings: RefreshSettings | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        guard: aws.CallGuard | None = None,
+        attempt_seconds: float = 0.0,
+    ) -> PartitionRefresher:
+        """The refresher of a deployment's block on these clients: the one place its parts are wired."""
+        return cls(
+            queue_name=athena_queue_name(prefix),
+            function_name=athena_function_name(prefix),
+            sqs_client=sqs,
+            catalog=GlueCatalog(glue, block.database_name),
+            athena=AthenaQueryRunner(
+                athena,
+                block.database_name,
+                f"s3://{block.results_bucket}/refresh/",
+                workgroup=athena_workgroup_name(prefix),
+                sleep=sleep,
+            ),
+            router=SourceRouter(block.routes),
+            settings=settings or RefreshSettings(),
+            guard=guard,
+            attempt_seconds=attempt_seconds,
+        )
+
+    @classmethod
     def from_config(cls, config: Config, settings: RefreshSettings | None = None) -> PartitionRefresher:
-        """Wire the refresher of a deployment with clients from the one factory."""
+        """The refresher of a deployment, with clients from the one factory fitted to the function's
+        timeout, every attempt of their calls kept inside the run."""
         block = config.athena_refresh
         if block is None:
             raise ValueError("lambda.json has no athena_partition_refresh_config block")
-        settings = settings or RefreshSettings()
-        aws_settings = aws.AwsSettings(region=config.account.region)
-        catalog = GlueCatalog(aws.glue_client(aws_settings), block.database_name)
-        athena = AthenaQueryRunner(
+        aws_settings = aws.AwsSettings.for_function(config.account.region, block.timeout)
+        clients = (
+            aws.sqs_client(aws_settings),
+            aws.glue_client(aws_settings),
             aws.athena_client(aws_settings),
-            block.database_name,
-            f"s3://{block.results_bucket}/refresh/",
-            workgroup=athena_workgroup_name(config.account.prefix),
-            safety_margin_seconds=settings.safety_margin_seconds,
         )
-        return cls(
-            queue_name=athena_queue_name(config.account.prefix),
-            function_name=athena_function_name(config.account.prefix),
-            sqs_client=aws.sqs_client(aws_settings),
-            catalog=catalog,
+        guard = aws.CallGuard()
+        guard.attach(*clients)
+        sqs, glue, athena = clients
+        return cls.build(
+            block,
+            prefix=config.account.prefix,
+            sqs=sqs,
+            glue=glue,
             athena=athena,
-            router=SourceRouter(block.routes),
             settings=settings,
+            guard=guard,
+            attempt_seconds=aws_settings.attempt_seconds,
         )
 
     def run_scheduled(self, deadline: Deadline) -> dict[str, Any]:
@@ -123,36 +162,50 @@ class PartitionRefresher:
         if not deadline.has(self._settings.minimum_run_seconds):
             LOGGER.warning("Too little time left to refresh: nothing done")
             return self._finish(0, 0, RefreshPlan(messages=[]), CommitResult())
-        margin = self._margin(deadline)
+        budget = self._start(deadline)
+        if not budget.may_call():
+            LOGGER.warning("Too little time left to refresh: nothing done")
+            return self._finish(0, 0, RefreshPlan(messages=[]), CommitResult())
         self._check_database()
         queue = self._get_queue()
         started = deadline.remaining_seconds()
-        messages, receives = self._drain(queue, deadline, margin)
+        messages, receives = self._drain(queue, budget)
         # keep time to delete what is committed: as many calls as receiving made, each as long
         per_call = (started - deadline.remaining_seconds()) / max(1, receives)
-        plan, result = self._commit(messages, deadline, margin + per_call * math.ceil(len(messages) / 10))
-        deletable = [p.message for p in plan.messages if p.deletable_alone and p.needs <= result.done]
-        deleted = self._delete(queue, deletable, lambda: deadline.has(margin))
+        plan, result = self._commit(messages, budget.reserving(per_call * math.ceil(len(messages) / 10)))
+        deleted = self._delete(queue, [p.message for p in plan.handled(result.done)], budget)
         return self._finish(len(messages), deleted, plan, result)
 
     def run_event_source(self, messages: Sequence[QueueMessage], deadline: Deadline) -> dict[str, Any]:
         """Process the messages that SQS handed over; report, never delete, those not fully handled."""
+        budget = self._start(deadline)
         try:
             self._check_database()
         except (DatabaseNotFoundError, ClientError, BotoCoreError) as err:
             LOGGER.error("Every message is reported as failed", extra=context(error=str(err)))
             return _failures(messages)
-        plan, result = self._commit(list(messages), deadline, self._margin(deadline))
-        failed = [p.message for p in plan.messages if not (p.deletable_alone and p.needs <= result.done)]
+        plan, result = self._commit(list(messages), budget)
+        failed = [p.message for p in plan.kept(result.done)]
         self._finish(len(messages), len(messages) - len(failed), plan, result)
         return _failures(failed)
+
+    def _start(self, deadline: Deadline) -> RunBudget:
+        """The run's budget, also the one that every attempt of every call is held to."""
+        budget = RunBudget.for_run(
+            deadline,
+            safety_seconds=self._settings.safety_margin_seconds,
+            attempt_seconds=self._attempt_seconds,
+        )
+        if self._guard is not None:
+            self._guard.budget = budget
+        return budget
 
     def _finish(self, received: int, handled: int, plan: RefreshPlan, result: CommitResult) -> dict[str, Any]:
         """Log the run's summary and write its metrics; the summary is what the handler returns."""
         summary = _summary(received, handled, result)
         LOGGER.info("Refresh finished", extra=context(**summary))
         unmet = sum(len(p.needs - result.done) for p in plan.messages)
-        unreadable = sum(1 for p in plan.messages if not p.deletable_alone)
+        unreadable = sum(1 for p in plan.messages if p.keep_reasons)
         metrics.emit(
             ATHENA_METRICS_NAMESPACE,
             {"FunctionName": self._function_name},
@@ -167,17 +220,11 @@ class PartitionRefresher:
         return summary
 
     @staticmethod
-    def _delete(queue: SqsQueue, messages: list[QueueMessage], time_left: Callable[[], bool]) -> int:
-        """Delete what was committed; how many went. A message not deleted is only received again."""
+    def _delete(queue: SqsQueue, messages: list[QueueMessage], budget: RunBudget) -> int:
+        """Delete what was committed; how many really went. A message not deleted is only received again."""
         if not messages:
             return 0
-        try:
-            return len(messages) - len(queue.delete(messages, time_left))
-        except (ClientError, BotoCoreError) as err:
-            LOGGER.error(
-                "Deleting messages failed: they will be received again", extra=context(error=str(err))
-            )
-            return 0
+        return len(messages) - len(queue.delete(messages, budget.may_call))
 
     def _check_database(self) -> None:
         if not self._database_checked:
@@ -189,26 +236,19 @@ class PartitionRefresher:
             self._queue = SqsQueue.from_name(self._sqs_client, self._queue_name)
         return self._queue
 
-    def _margin(self, deadline: Deadline) -> float:
-        """The run's safety margin, taken once at its start: at most a fifth of the run, so that functions
-        whose whole timeout is a few seconds still work."""
-        return min(self._settings.safety_margin_seconds, deadline.remaining_seconds() * 0.2)
-
-    def _drain(self, queue: SqsQueue, deadline: Deadline, margin: float) -> tuple[list[QueueMessage], int]:
-        """The messages received, and how many receive calls it took."""
+    def _drain(self, queue: SqsQueue, budget: RunBudget) -> tuple[list[QueueMessage], int]:
+        """The messages received, and how many receive calls it took. Receiving leaves the run's
+        ``1 - receive_share`` to the phases after it."""
         settings = self._settings
-        stop_at = margin + deadline.remaining_seconds() * (1 - settings.receive_share)
+        receiving = budget.reserving(budget.deadline.remaining_seconds() * (1 - settings.receive_share))
         messages: dict[str, QueueMessage] = {}
         receives = 0
-        while len(messages) < settings.max_messages and deadline.has(stop_at):
+        while len(messages) < settings.max_messages and receiving.may_call():
             receives += 1
             # a long poll never waits past the end of the receiving phase
-            wait = max(0, min(settings.receive_wait_seconds, int(deadline.remaining_seconds() - stop_at)))
+            wait = int(receiving.wait_seconds(settings.receive_wait_seconds))
             try:
-                batch = queue.receive(
-                    wait_seconds=wait,
-                    visibility_seconds=deadline.remaining_seconds() + settings.safety_margin_seconds,
-                )
+                batch = queue.receive(wait_seconds=wait, visibility_seconds=budget.hidden_seconds())
             except (ClientError, BotoCoreError) as err:
                 LOGGER.error("Receiving failed: committing what was received", extra=context(error=str(err)))
                 break
@@ -217,18 +257,20 @@ class PartitionRefresher:
             messages.update((message.message_id, message) for message in batch)
         return list(messages.values()), receives
 
-    def _commit(
-        self, messages: list[QueueMessage], deadline: Deadline, margin: float
-    ) -> tuple[RefreshPlan, CommitResult]:
-        plan = Planner(self._router, self._table_info).plan(messages)
-        if not plan.partitions and not plan.repairs:
-            return plan, CommitResult()
-        return plan, self._committer.commit(plan, deadline, margin)
+    def _commit(self, messages: list[QueueMessage], budget: RunBudget) -> tuple[RefreshPlan, CommitResult]:
+        """Plan the messages with table metadata read once this run (a schema change is seen by the next
+        run), then commit the plan."""
+        tables: dict[str, TableInfo] = {}
 
-    def _table_info(self, table: str) -> TableInfo:
-        if table not in self._tables:
-            self._tables[table] = self._catalog.get_table(table)
-        return self._tables[table]
+        def table(name: str) -> TableInfo:
+            if name not in tables:
+                tables[name] = self._catalog.get_table(name)
+            return tables[name]
+
+        plan = Planner(self._router, table).plan(messages)
+        if not any(work.partitions for work in plan.work.values()):
+            return plan, CommitResult()
+        return plan, self._committer.commit(plan, budget)
 
 
 def _summary(received: int, deleted: int, result: CommitResult) -> dict[str, Any]:

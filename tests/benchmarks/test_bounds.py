@@ -40,12 +40,24 @@ def test_ddl_statements_are_the_bytes_over_athenas_limit() -> None:
 
 
 def test_warm_container_and_empty_run_bounds() -> None:
-    warm = lower_bounds(shape(RefreshType.ADD_GLUE_PARTITION, 100, 0, first_run=False))
+    table = TABLE_BY_TYPE[RefreshType.ADD_GLUE_PARTITION]
+    again = RunShape(
+        RefreshType.ADD_GLUE_PARTITION,
+        table.name,
+        DATABASE,
+        100,
+        new_partitions(table, 0, 50),
+        first_run=False,
+        registered=50,
+    )
+    warm = lower_bounds(again)
     empty = lower_bounds(shape(RefreshType.REPAIR_HIVE_TABLE, 0, 0))
 
-    assert warm["GetQueueUrl"] == warm["GetDatabase"] == warm["GetTable"] == 0
-    assert warm["BatchCreatePartition"] == 0
-    assert empty["StartQueryExecution"] == 0
+    assert warm["GetQueueUrl"] == warm["GetDatabase"] == 0
+    assert warm["GetTable"] == 1, "table metadata is read every run"
+    assert warm["BatchCreatePartition"] == 1, "nothing is remembered across runs: the catalog says"
+    assert warm["BatchGetPartition"] == 1, "AlreadyExists is read back"
+    assert empty["StartQueryExecution"] == empty["GetTable"] == 0
     assert empty["ReceiveMessage"] == 1
 
 

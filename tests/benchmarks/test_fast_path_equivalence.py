@@ -19,7 +19,13 @@ from apps.athena_refresh.routing import SourceRouter
 from config_schemas.models import RefreshType, Source, TableRoute
 from streamalert import s3_events
 from streamalert.glue import TableInfo
-from streamalert.partitions import PartitionKeyError, conform_to_table, partition_from_key
+from streamalert.partitions import (
+    PartitionKeyError,
+    check_repairable,
+    check_under_table,
+    conform_to_table,
+    partition_from_key,
+)
 from streamalert.s3_events import NotificationError, parse_notification, read_body, split_key
 from streamalert.sqs import QueueMessage
 
@@ -222,7 +228,22 @@ ROUTES = (
     TableRoute(Source("acme-waf"), "waf", RefreshType.ADD_HIVE_PARTITION),
     TableRoute(Source("acme-legacy"), "legacy", RefreshType.REPAIR_HIVE_TABLE),
 )
-TABLES = {"alerts": ("dt",), "cloudtrail": ("dt",), "vpcflow": ("dt",), "waf": ("region", "dt")}
+TABLES = {
+    "alerts": ("dt",),
+    "cloudtrail": ("dt",),
+    "vpcflow": ("dt",),
+    "waf": ("region", "dt"),
+    "legacy": ("dt",),
+}
+
+
+def table_info(table: str) -> TableInfo:
+    """The table as the catalog holds it: its LOCATION is its source's folder."""
+    source = next(route.source for route in ROUTES if route.table == table)
+    folder = f"{source.prefix}/" if source.prefix else ""
+    return TableInfo(table, TABLES[table], {"Location": f"s3://{source.bucket}/{folder}"})
+
+
 FOLDERS = [
     "alerts/dt=2024-01-01-05",
     "alerts/dt=bad'value",
@@ -248,10 +269,13 @@ def expected_needs(bucket: str, key: str, router: SourceRouter) -> Need | None:
     route = router.route(bucket, key)
     if route is None:
         return None
-    if route.refresh_type is RefreshType.REPAIR_HIVE_TABLE:
-        return Need(route.table)
+    table = table_info(route.table)
     try:
-        partition = conform_to_table(partition_from_key(bucket, key), TABLES[route.table])
+        partition = conform_to_table(partition_from_key(bucket, key), table.partition_keys)
+        if route.refresh_type is RefreshType.REPAIR_HIVE_TABLE:
+            check_repairable(partition, table.location)
+        else:
+            check_under_table(partition, table.location)
     except PartitionKeyError:
         return None
     return Need(route.table, partition)
@@ -278,7 +302,7 @@ def test_planner_remembering_folders_gives_what_each_object_alone_gives(
         ]
         queue_messages.append(QueueMessage(f"m{index}", f"r{index}", json.dumps({"Records": records})))
 
-    plan = Planner(router, lambda table: TableInfo(table, TABLES[table], {})).plan(queue_messages)
+    plan = Planner(router, table_info).plan(queue_messages)
 
     first_location: dict[tuple[str, tuple[str, ...]], str] = {}  # a partition's folder: the first planned
     for planned in plan.messages:

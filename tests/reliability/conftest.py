@@ -16,17 +16,15 @@ from moto import mock_aws
 from moto.glue.models import glue_backends
 
 from apps.athena_refresh.refresher import PartitionRefresher, RefreshSettings
-from apps.athena_refresh.routing import SourceRouter
-from config_schemas.models import RefreshType, Source, TableRoute
-from streamalert.athena import AthenaQueryRunner
-from streamalert.constants import athena_queue_name
-from streamalert.glue import GlueCatalog
+from config_schemas.models import AthenaRefreshConfig, RefreshType, Source, TableRoute
+from streamalert.constants import athena_queue_name, athena_workgroup_name
 from tests.helpers import ACCOUNT_ID, REGION
 from tests.reliability.fault_injection import PartitionId, VirtualClock
 
 PREFIX = "acme"
 QUEUE = athena_queue_name(PREFIX)
-RESULTS = f"s3://{PREFIX}-streamalert-athena-results/refresh/"
+RESULTS_BUCKET = f"{PREFIX}-streamalert-athena-results"
+RESULTS = f"s3://{RESULTS_BUCKET}/refresh/"
 TIMEOUT_SECONDS = 60.0
 
 # table -> partition keys, as the catalog holds them
@@ -66,7 +64,7 @@ class Layout:
             "findings": f"gd/v1/region={region}/dt={dt}/{name}.json",
             "vpcflow": f"vpcflow/dt={dt}/{name}.log.gz",
             "waf": f"region={region}/dt={dt}/{name}.gz",
-            "legacy": f"logs/{day:02d}/{hour:02d}/{name}.json",
+            "legacy": f"logs/dt={dt}/{name}.json",
         }[self.table]
 
     def partition(self, key: str) -> PartitionId | str:
@@ -83,6 +81,17 @@ class Layout:
 LAYOUTS = tuple(Layout(route.source.bucket, route.table) for route in ROUTES if route.table in TABLES)
 
 
+# table -> its LOCATION, under which every one of its partition folders lies
+LOCATIONS = {
+    "alerts": "s3://acme.streamalerts/alerts/",
+    "cloudtrail": "s3://acme-data/cloudtrail/",
+    "findings": "s3://acme-findings/gd/v1/",
+    "vpcflow": "s3://acme-data/vpcflow/",
+    "waf": "s3://acme-waf/",
+    "legacy": "s3://acme-legacy/logs/",
+}
+
+
 def table_input(name: str, keys: tuple[str, ...]) -> dict[str, Any]:
     return {
         "Name": name,
@@ -90,7 +99,7 @@ def table_input(name: str, keys: tuple[str, ...]) -> dict[str, Any]:
         "PartitionKeys": [{"Name": key, "Type": "string"} for key in keys],
         "StorageDescriptor": {
             "Columns": [{"Name": "record", "Type": "string"}],
-            "Location": f"s3://{name}-root/",
+            "Location": LOCATIONS[name],
             "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},
         },
     }
@@ -102,6 +111,7 @@ class Catalog:
     def __init__(self) -> None:
         self.glue = boto3.client("glue", region_name=REGION)
         self.athena = boto3.client("athena", region_name=REGION)
+        self.athena.create_work_group(Name=athena_workgroup_name(PREFIX))
         self._backend = glue_backends[ACCOUNT_ID][REGION]
 
     def new_database(self, name: str) -> str:
@@ -147,17 +157,27 @@ def build_refresher(
     *,
     routes: tuple[TableRoute, ...] = ROUTES,
     settings: RefreshSettings | None = None,
+    attempt_seconds: float = 0.0,
 ) -> PartitionRefresher:
-    """A refresher wired as ``PartitionRefresher.from_config`` wires it; Athena polls on the virtual clock."""
-    settings = settings or RefreshSettings()
-    runner = AthenaQueryRunner(
-        athena, database, RESULTS, sleep=clock.advance, safety_margin_seconds=settings.safety_margin_seconds
+    """A refresher built as a deployment's is; Athena polls on the virtual clock. ``attempt_seconds``:
+    the longest an attempt of a call may take (the client's timeouts)."""
+    block = AthenaRefreshConfig(
+        enabled=True,
+        log_level="info",
+        memory=128,
+        timeout=int(TIMEOUT_SECONDS),
+        refresh_interval="rate(10 minutes)",
+        routes=routes,
+        database_name=database,
+        results_bucket=RESULTS_BUCKET,
     )
-    return PartitionRefresher(
-        queue_name=QUEUE,
-        sqs_client=sqs,
-        catalog=GlueCatalog(glue, database),
-        athena=runner,
-        router=SourceRouter(routes),
+    return PartitionRefresher.build(
+        block,
+        prefix=PREFIX,
+        sqs=sqs,
+        glue=glue,
+        athena=athena,
         settings=settings,
+        sleep=clock.advance,
+        attempt_seconds=attempt_seconds,
     )

@@ -148,3 +148,49 @@ def test_every_timeout_the_config_accepts_lets_a_run_register(
     summary, _context = work.run(timeout)
 
     assert summary["messages_deleted"] == 1
+
+
+class SlowGlue(FaultInjector):
+    """Glue answering each call after ``call_seconds``; notes when each call started and ended."""
+
+    def __init__(self, clock: VirtualClock, seconds: float) -> None:
+        super().__init__(random.Random(0), clock, call_seconds=seconds)
+        self.calls: list[tuple[str, float, float]] = []
+
+    def call(self, operation: str, real: Any, params: dict[str, Any]) -> Any:
+        started = self.clock.now
+        try:
+            return super().call(operation, real, params)
+        finally:
+            self.calls.append((operation, started, self.clock.now))
+
+
+def test_a_slow_glue_never_takes_the_run_past_its_timeout(shared_catalog: Catalog) -> None:
+    """1,000 new partitions are ten BatchCreatePartition calls of 3 s each: a 20 s run has time for a
+    few. Each call starts only with time to end; the rest stays on the queue for the next run."""
+    clock = VirtualClock()
+    sqs = FakeSqs(clock, QUEUE)
+    for n in range(1000):
+        month, day, hour = 1 + n // 672 % 12, 1 + n // 24 % 28, n % 24
+        sqs.send(s3_body(("acme.streamalerts", f"alerts/dt=2024-{month:02d}-{day:02d}-{hour:02d}/{n}.json")))
+    glue = SlowGlue(clock, seconds=3.0)
+    fast = FaultInjector(random.Random(0), clock, call_seconds=0.001)
+    database = shared_catalog.new_database(f"deadline_{next(_databases)}")
+    refresher = build_refresher(
+        fast.wrap(sqs, FakeSqs.OPERATIONS),
+        glue.wrap(shared_catalog.glue),
+        fast.wrap(shared_catalog.athena),
+        database,
+        clock,
+        attempt_seconds=3.0,
+    )
+    context = ClockContext(clock, 20)
+
+    summary = refresher.run_scheduled(Deadline.from_context(context))
+
+    assert context.get_remaining_time_in_millis() > 0
+    assert all(ended <= context.ends_at for _operation, _started, ended in glue.calls), glue.calls
+    writes = [call for call in glue.calls if call[0] == "BatchCreatePartition"]
+    assert 0 < len(writes) < 10, (summary, glue.calls[:5])
+    assert 0 < summary["messages_deleted"] < 1000
+    assert summary["messages_deleted"] == sum(1 for _ in sqs.deleted_at)

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from apps.athena_refresh.plan import PlannedMessage
+from apps.athena_refresh.plan import RefreshPlan
 from apps.athena_refresh.refresher import PartitionRefresher
 from streamalert.athena import AthenaQueryRunner, QueryOutcome
-from streamalert.deadline import Deadline
+from streamalert.deadline import Deadline, RunBudget
 from streamalert.glue import GlueCatalog
 from streamalert.sqs import QueueMessage
 from tests.helpers import S3_TEST_EVENT, s3_record
@@ -267,22 +267,20 @@ def test_nothing_is_lost_and_nothing_let_in_across_500_seeded_runs(catalog: Cata
 
 
 def ignore_glue_errors(original: Any) -> Any:
-    return lambda self, table, partitions: original(self, table, partitions) and set()
+    return lambda self, table, partitions, budget: original(self, table, partitions, budget) and set()
 
 
 def trust_every_query(original: Any) -> Any:
-    return lambda self, queries, deadline, **options: [
-        QueryOutcome(o.query, True) for o in original(self, queries, deadline, **options)
+    return lambda self, queries, budget: [
+        QueryOutcome(o.query, True) for o in original(self, queries, budget)
     ]
 
 
 def delete_first(original: Any) -> Any:
-    def commit(
-        self: PartitionRefresher, messages: list[QueueMessage], deadline: Deadline, margin: float
-    ) -> Any:
+    def commit(self: PartitionRefresher, messages: list[QueueMessage], budget: RunBudget) -> Any:
         if self._queue is not None and messages:
             self._queue.delete(messages)
-        return original(self, messages, deadline, margin)
+        return original(self, messages, budget)
 
     return commit
 
@@ -292,9 +290,9 @@ SABOTAGES = {
     "failed queries trusted": (AthenaQueryRunner, "run", trust_every_query),
     "messages deleted before the commit": (PartitionRefresher, "_commit", delete_first),
     "unreadable messages deleted": (
-        PlannedMessage,
-        "deletable_alone",
-        lambda _original: property(lambda _: True),
+        RefreshPlan,
+        "handled",
+        lambda _original: lambda self, done: [p for p in self.messages if p.needs <= done],
     ),
 }
 

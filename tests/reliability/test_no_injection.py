@@ -10,25 +10,22 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote_plus
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from apps.athena_refresh.refresher import PartitionRefresher, RefreshSettings
-from apps.athena_refresh.routing import SourceRouter
 from config_schemas.fields import bucket_name_problem, identifier_problem
-from config_schemas.models import RefreshType, Source, TableRoute
+from config_schemas.models import AthenaRefreshConfig, RefreshType, Source, TableRoute
 from streamalert.athena import (
-    AthenaQueryRunner,
     UnsafeQueryError,
     add_partition_statements,
     repair_table_statement,
 )
 from streamalert.constants import ATHENA_MAX_QUERY_BYTES
 from streamalert.deadline import Deadline
-from streamalert.glue import GlueCatalog
 from streamalert.partitions import Partition
 from streamalert.s3_events import decode_key
 from streamalert.sqs import QueueMessage
@@ -99,8 +96,9 @@ class RecordingAthena:
 class RecordingGlue:
     """A Glue catalog whose every table has the partition keys given, and that accepts every partition."""
 
-    def __init__(self, partition_keys: tuple[str, ...]) -> None:
+    def __init__(self, partition_keys: tuple[str, ...], location: str) -> None:
         self.partition_keys = partition_keys
+        self.location = location
         self.inputs: list[dict[str, Any]] = []
 
     def get_database(self, **params: Any) -> dict[str, Any]:
@@ -108,7 +106,8 @@ class RecordingGlue:
 
     def get_table(self, **params: Any) -> dict[str, Any]:
         keys = [{"Name": key, "Type": "string"} for key in self.partition_keys]
-        return {"Table": {"Name": params["Name"], "PartitionKeys": keys, "StorageDescriptor": {}}}
+        descriptor = {"Location": self.location}
+        return {"Table": {"Name": params["Name"], "PartitionKeys": keys, "StorageDescriptor": descriptor}}
 
     def batch_create_partition(self, **params: Any) -> dict[str, Any]:
         self.inputs.extend(params["PartitionInputList"])
@@ -118,18 +117,29 @@ class RecordingGlue:
 def run(bucket: str, keys: list[tuple[str, bool]], table: str, partition_keys: tuple[str, ...]) -> Any:
     """Announce the keys (URL-encoded as S3 does, or raw) under ``g/`` (a Glue source) and ``h/`` (an Athena
     source) of the bucket."""
-    glue, athena = RecordingGlue(partition_keys), RecordingAthena()
-    routes = [
+    glue, athena = RecordingGlue(partition_keys, f"s3://{bucket}/"), RecordingAthena()
+    routes = (
         TableRoute(Source(bucket, "g"), table, RefreshType.ADD_GLUE_PARTITION),
         TableRoute(Source(bucket, "h"), table, RefreshType.ADD_HIVE_PARTITION),
-    ]
-    refresher = PartitionRefresher(
-        queue_name="q",
-        sqs_client=None,
-        catalog=GlueCatalog(cast("Any", glue), "streamalert"),
-        athena=AthenaQueryRunner(cast("Any", athena), "streamalert", "s3://r/", sleep=lambda _: None),
-        router=SourceRouter(routes),
+    )
+    block = AthenaRefreshConfig(
+        enabled=True,
+        log_level="info",
+        memory=128,
+        timeout=60,
+        refresh_interval="rate(10 minutes)",
+        routes=routes,
+        database_name="streamalert",
+        results_bucket="r",
+    )
+    refresher = PartitionRefresher.build(
+        block,
+        prefix="acme",
+        sqs=None,
+        glue=glue,
+        athena=athena,
         settings=RefreshSettings(receive_wait_seconds=0),
+        sleep=lambda _: None,
     )
     bodies = [
         json.dumps({"Records": [s3_record(bucket, f"{folder}/{key}", encode=encode)]})

@@ -142,17 +142,17 @@ CORPUS: dict[str, Any] = {
         key("acme.streamalerts", "alerts/dt=2024-01-01-06/résumé-日本.json"), alerts("2024-01-01-06")
     ),
     "unicode folder above the partition": registered(
-        key("acme.streamalerts", "données/dt=2024-01-01-07/x.json"),
-        ("alerts", ("2024-01-01-07",), "s3://acme.streamalerts/données/dt=2024-01-01-07/"),
+        key("acme.streamalerts", "alerts/données/dt=2024-01-01-07/x.json"),
+        ("alerts", ("2024-01-01-07",), "s3://acme.streamalerts/alerts/données/dt=2024-01-01-07/"),
     ),
     "unicode in a value": kept(key("acme.streamalerts", "alerts/dt=2024-01-01-\uff10\uff18/x.json")),
     "unicode digits in a Firehose folder": pytest.param(
         kept(key("acme-data", "cloudtrail/\uff12\uff10\uff12\uff14/01/02/03/x.json.gz")),
     ),
     "quote in a value": kept(key("acme.streamalerts", "alerts/dt=2024'01/x.json")),
-    "quote in a folder": kept(key("acme.streamalerts", "it's/dt=2024-01-01-09/x.json")),
-    "double quote in a folder": kept(key("acme.streamalerts", 'say "hi"/dt=2024-01-01-09/x.json')),
-    "backslash in a folder": kept(key("acme.streamalerts", "a\\b/dt=2024-01-01-09/x.json")),
+    "quote in a folder": kept(key("acme.streamalerts", "alerts/it's/dt=2024-01-01-09/x.json")),
+    "double quote in a folder": kept(key("acme.streamalerts", 'alerts/say "hi"/dt=2024-01-01-09/x.json')),
+    "backslash in a folder": kept(key("acme.streamalerts", "alerts/a\\b/dt=2024-01-01-09/x.json")),
     "SQL after a semicolon in a value": kept(key("acme-waf", "region=x/dt=1';DROP TABLE waf;--/x.gz")),
     "semicolon in a folder (Athena table)": registered(
         key("acme-waf", "a;b/region=us-east-1/dt=2024-01-01-11/x.gz"), WAF_SEMICOLON
@@ -161,12 +161,20 @@ CORPUS: dict[str, Any] = {
         key("acme-waf", "a`b/region=us-east-1/dt=2024-01-01-12/x.gz"), WAF_BACKTICK
     ),
     "newline in a value": kept(key("acme.streamalerts", "alerts/dt=2024\n01/x.json")),
-    "newline in a folder": kept(key("acme.streamalerts", "a\nb/dt=2024-01-01-10/x.json")),
+    "newline in a folder": kept(key("acme.streamalerts", "alerts/a\nb/dt=2024-01-01-10/x.json")),
+    "lone surrogate in a folder": kept(
+        key("acme.streamalerts", "alerts/x\ud800/dt=2024-01-01-05/a.json", encode=False)
+    ),
+    "'..' folder": kept(key("acme.streamalerts", "alerts/../dt=2024-01-01-05/a.json")),
+    "'.' folder": kept(key("acme.streamalerts", "alerts/./dt=2024-01-01-05/a.json")),
+    "folder outside the table's LOCATION": kept(key("acme.streamalerts", "tmp/dt=2024-01-01-05/a.json")),
+    "repair source, no Hive folder": kept(key("acme-legacy", "logs/2024/01/01/05/a.json")),
+    "repair source, a value MSCK skips": kept(key("acme-legacy", "logs/dt=2024-01-01 05:00/a.json")),
     "NUL in a file name": registered(
         key("acme.streamalerts", "alerts/dt=2024-01-01-10/a%00b.json", encode=False), alerts("2024-01-01-10")
     ),
     "C1 control character (NEL) in a folder": pytest.param(
-        kept(key("acme.streamalerts", "a\x85b/dt=2024-01-01-10/x.json")),
+        kept(key("acme.streamalerts", "alerts/a\x85b/dt=2024-01-01-10/x.json")),
     ),
     "1 KB file name": registered(
         key("acme.streamalerts", f"alerts/dt=2024-01-01-14/{LONG_NAME}"), alerts("2024-01-01-14")
@@ -279,7 +287,7 @@ def test_corpus_is_large_and_covers_every_outcome() -> None:
 COLLISIONS = {
     "Glue, another folder": (
         ("acme.streamalerts", "alerts/dt=2024-03-01-00/a.json", ("alerts", ("2024-03-01-00",))),
-        ("acme.streamalerts", "archive/dt=2024-03-01-00/b.json", ("alerts", ("2024-03-01-00",))),
+        ("acme.streamalerts", "alerts/archive/dt=2024-03-01-00/b.json", ("alerts", ("2024-03-01-00",))),
     ),
     "Glue, a Firehose error folder": (
         ("acme-data", "cloudtrail/2024/03/01/00/a.gz", ("cloudtrail", ("2024-03-01-00",))),

@@ -18,12 +18,14 @@ from streamalert.athena import (
     repair_table_statement,
 )
 from streamalert.constants import ATHENA_MAX_QUERY_BYTES
-from streamalert.deadline import Deadline
+from streamalert.deadline import Deadline, RunBudget
 from streamalert.partitions import Partition
 from tests.helpers import ACCOUNT_ID, REGION, CallCounter, FakeContext, FaultyClient
 
 DATABASE = "streamalert"
 RESULTS = "s3://acme-streamalert-athena-results/refresh/"
+
+MARGIN = 2.0  # the run's margin: no query starts, and no poll waits, past it
 
 
 def dt_partition(dt: str, prefix: str = "alerts") -> Partition:
@@ -246,7 +248,7 @@ QUERIES = [repair_table_statement(DATABASE, name) for name in ("alerts", "cloudt
 
 
 def test_queries_run_in_the_database_with_the_results_location(athena: Any) -> None:
-    outcomes = runner(athena).run(QUERIES, Deadline.from_context(FakeContext()))
+    outcomes = runner(athena).run(QUERIES, RunBudget(Deadline.from_context(FakeContext()), MARGIN))
 
     assert outcomes == [QueryOutcome(query, True, "SUCCEEDED") for query in QUERIES]
     assert [execution.query for execution in executions()] == QUERIES
@@ -259,7 +261,7 @@ def test_queries_run_in_the_given_workgroup(athena: Any) -> None:
     athena.create_work_group(Name="acme_streamalert", Tags=[{"Key": "app", "Value": "streamalert"}])
     custom = AthenaQueryRunner(athena, DATABASE, RESULTS, workgroup="acme_streamalert", sleep=lambda _: None)
 
-    custom.run(QUERIES[:1], Deadline.from_context(FakeContext()))
+    custom.run(QUERIES[:1], RunBudget(Deadline.from_context(FakeContext()), MARGIN))
 
     assert executions()[0].workgroup.name == "acme_streamalert"
 
@@ -267,7 +269,7 @@ def test_queries_run_in_the_given_workgroup(athena: Any) -> None:
 def test_no_queries_no_calls(athena: Any) -> None:
     calls = CallCounter().attach(athena)
 
-    assert runner(athena).run([], Deadline.from_context(FakeContext())) == []
+    assert runner(athena).run([], RunBudget(Deadline.from_context(FakeContext()), MARGIN)) == []
     assert sum(calls.calls.values()) == 0
 
 
@@ -285,7 +287,7 @@ def test_each_poll_reads_only_the_queries_still_running(athena: Any) -> None:
     sleeps: list[float] = []
 
     outcomes = runner(FaultyClient(athena, get_query_execution=get), sleep=sleeps.append).run(
-        QUERIES, Deadline.from_context(FakeContext())
+        QUERIES, RunBudget(Deadline.from_context(FakeContext()), MARGIN)
     )
 
     assert all(outcome.succeeded for outcome in outcomes)
@@ -300,10 +302,11 @@ def test_failed_or_cancelled_query_fails_with_the_reason(athena: Any, state: str
     reason = "FAILED: SemanticException table not found"
     client = FaultyClient(athena, get_query_execution=with_states({QUERIES[1]: (state, reason)}))
 
-    outcomes = runner(client).run(QUERIES, Deadline.from_context(FakeContext()))
+    outcomes = runner(client).run(QUERIES, RunBudget(Deadline.from_context(FakeContext()), MARGIN))
 
     assert [outcome.succeeded for outcome in outcomes] == [True, False, True]
-    assert outcomes[1] == QueryOutcome(QUERIES[1], False, f"{state} {reason}")
+    # only a query Athena ran and failed is refused: a cancelled one may pass when sent again
+    assert outcomes[1] == QueryOutcome(QUERIES[1], False, f"{state} {reason}", refused=state == "FAILED")
 
 
 def test_query_that_cannot_start_fails_and_the_others_still_run(athena: Any) -> None:
@@ -313,7 +316,7 @@ def test_query_that_cannot_start_fails_and_the_others_still_run(athena: Any) -> 
         return real(**kwargs)
 
     outcomes = runner(FaultyClient(athena, start_query_execution=start)).run(
-        QUERIES, Deadline.from_context(FakeContext())
+        QUERIES, RunBudget(Deadline.from_context(FakeContext()), MARGIN)
     )
 
     assert not outcomes[0].succeeded
@@ -332,7 +335,7 @@ def test_an_unreadable_state_is_read_again_at_the_next_poll(athena: Any) -> None
         return real(**kwargs)
 
     outcomes = runner(FaultyClient(athena, get_query_execution=get)).run(
-        QUERIES, Deadline.from_context(FakeContext())
+        QUERIES, RunBudget(Deadline.from_context(FakeContext()), MARGIN)
     )
 
     assert all(outcome.succeeded for outcome in outcomes)
@@ -349,7 +352,7 @@ def test_query_still_running_at_the_deadline_is_stopped_and_fails(athena: Any) -
     client = FaultyClient(athena, get_query_execution=with_states({QUERIES[2]: ("RUNNING", "")}))
     calls = CallCounter().attach(athena)
 
-    outcomes = runner(client, sleep=sleep).run(QUERIES, Deadline.from_context(context))
+    outcomes = runner(client, sleep=sleep).run(QUERIES, RunBudget(Deadline.from_context(context), MARGIN))
 
     assert [outcome.succeeded for outcome in outcomes] == [True, True, False]
     assert outcomes[2].detail == "stopped: still running when the time was up"
@@ -366,7 +369,9 @@ def test_failure_to_stop_a_query_still_reports_it_failed(athena: Any) -> None:
         athena, get_query_execution=with_states({QUERIES[0]: ("RUNNING", "")}), stop_query_execution=stop
     )
 
-    outcomes = runner(client, max_polls=2).run(QUERIES[:1], Deadline.from_context(FakeContext()))
+    outcomes = runner(client, max_polls=2).run(
+        QUERIES[:1], RunBudget(Deadline.from_context(FakeContext()), MARGIN)
+    )
 
     assert outcomes == [QueryOutcome(QUERIES[0], False, "stopped: still running when the time was up")]
 
@@ -374,7 +379,9 @@ def test_failure_to_stop_a_query_still_reports_it_failed(athena: Any) -> None:
 def test_no_query_is_started_with_less_than_the_margin_left(athena: Any) -> None:
     calls = CallCounter().attach(athena)
 
-    outcomes = runner(athena).run(QUERIES, Deadline.from_context(FakeContext(remaining_ms=1_500)))
+    outcomes = runner(athena).run(
+        QUERIES, RunBudget(Deadline.from_context(FakeContext(remaining_ms=1_500)), MARGIN)
+    )
 
     assert [outcome.detail for outcome in outcomes] == ["not started: no time left"] * len(QUERIES)
     assert sum(calls.calls.values()) == 0
@@ -384,7 +391,9 @@ def test_poll_loop_is_bounded_when_the_deadline_never_moves(athena: Any) -> None
     client = FaultyClient(athena, get_query_execution=with_states(dict.fromkeys(QUERIES, ("RUNNING", ""))))
     calls = CallCounter().attach(athena)
 
-    outcomes = runner(client, max_polls=7).run(QUERIES, Deadline.from_context(FakeContext(tick_ms=0)))
+    outcomes = runner(client, max_polls=7).run(
+        QUERIES, RunBudget(Deadline.from_context(FakeContext(tick_ms=0)), MARGIN)
+    )
 
     assert calls["GetQueryExecution"] == 7 * len(QUERIES)
     assert calls["StopQueryExecution"] == len(QUERIES)
@@ -403,7 +412,7 @@ def test_queued_query_is_polled_with_backoff_until_it_finishes(athena: Any) -> N
 
     sleeps: list[float] = []
     outcomes = runner(FaultyClient(athena, get_query_execution=get), sleep=sleeps.append).run(
-        QUERIES[:1], Deadline.from_context(FakeContext())
+        QUERIES[:1], RunBudget(Deadline.from_context(FakeContext()), MARGIN)
     )
 
     assert outcomes == [QueryOutcome(QUERIES[0], True, "SUCCEEDED")]
@@ -421,8 +430,8 @@ def test_sleep_never_exceeds_remaining_time_minus_margin(athena: Any, tick_ms: i
         context.remaining_ms -= seconds * 1000
 
     client = FaultyClient(athena, get_query_execution=with_states({QUERIES[0]: ("RUNNING", "")}))
-    options = {"first_poll_seconds": 1.5, "max_poll_seconds": 3.0, "safety_margin_seconds": margin}
-    runner(client, sleep=sleep, **options).run(QUERIES[:1], Deadline.from_context(context))
+    options = {"first_poll_seconds": 1.5, "max_poll_seconds": 3.0}
+    runner(client, sleep=sleep, **options).run(QUERIES[:1], RunBudget(Deadline.from_context(context), MARGIN))
 
     assert len(observed) >= 2
     for seconds, remaining in observed:

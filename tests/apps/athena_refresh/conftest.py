@@ -11,7 +11,6 @@ import pytest
 from moto.athena.models import athena_backends
 
 from apps.athena_refresh.refresher import PartitionRefresher, RefreshSettings
-from apps.athena_refresh.routing import SourceRouter
 from config_schemas.models import (
     Account,
     AthenaRefreshConfig,
@@ -22,9 +21,7 @@ from config_schemas.models import (
     Source,
     TableRoute,
 )
-from streamalert.athena import AthenaQueryRunner
-from streamalert.constants import athena_queue_name
-from streamalert.glue import GlueCatalog
+from streamalert.constants import athena_queue_name, athena_workgroup_name
 from streamalert.sqs import QueueMessage
 from tests.helpers import ACCOUNT_ID, REGION, CallCounter
 
@@ -39,6 +36,14 @@ TABLES: dict[str, tuple[str, ...]] = {
     "vpcflow": ("dt",),
     "waf": ("region", "dt"),
     "legacy": ("dt",),
+}
+# table -> its LOCATION: every partition folder lies under it
+LOCATIONS: dict[str, str] = {
+    "alerts": "s3://acme.streamalerts/alerts/",
+    "cloudtrail": "s3://acme-data/cloudtrail/",
+    "vpcflow": "s3://acme-data/vpcflow/",
+    "waf": "s3://acme-waf/",
+    "legacy": "s3://acme-legacy/x/",
 }
 
 # Each route as a user writes it in lambda.json
@@ -114,7 +119,7 @@ class Deployment:
         return messages
 
 
-def create_table(glue: Any, name: str, partition_keys: tuple[str, ...]) -> None:
+def create_table(glue: Any, name: str, partition_keys: tuple[str, ...], location: str | None = None) -> None:
     glue.create_table(
         DatabaseName=DATABASE,
         TableInput={
@@ -123,7 +128,7 @@ def create_table(glue: Any, name: str, partition_keys: tuple[str, ...]) -> None:
             "PartitionKeys": [{"Name": key, "Type": "string"} for key in partition_keys],
             "StorageDescriptor": {
                 "Columns": [{"Name": "record", "Type": "string"}],
-                "Location": f"s3://{name}-root/",
+                "Location": location or LOCATIONS[name],
                 "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
                 "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
                 "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},
@@ -139,8 +144,9 @@ def deployment(moto: None) -> Deployment:
     athena = boto3.client("athena", region_name=REGION)
     queue_url = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
     glue.create_database(DatabaseInput={"Name": DATABASE})
+    athena.create_work_group(Name=athena_workgroup_name(PREFIX))
     for name, keys in TABLES.items():
-        create_table(glue, name, keys)
+        create_table(glue, name, keys, LOCATIONS[name])
     deployment = Deployment(sqs=sqs, glue=glue, athena=athena, queue_url=queue_url)
     deployment.calls.attach(sqs, glue, athena)
     return deployment
@@ -153,20 +159,15 @@ def make_refresher(deployment: Deployment) -> Callable[..., PartitionRefresher]:
     def build(config: Config | None = None, **overrides: Any) -> PartitionRefresher:
         block = (config or make_config()).athena_refresh
         assert block is not None
-        sqs = overrides.pop("sqs", deployment.sqs)
-        glue = overrides.pop("glue", deployment.glue)
-        athena = overrides.pop("athena", deployment.athena)
-        parts: dict[str, Any] = {
-            "queue_name": QUEUE,
-            "sqs_client": sqs,
-            "catalog": GlueCatalog(glue, block.database_name),
-            "athena": AthenaQueryRunner(
-                athena, block.database_name, f"s3://{block.results_bucket}/refresh/", sleep=lambda _: None
-            ),
-            "router": SourceRouter(block.routes),
-            "settings": RefreshSettings(receive_wait_seconds=0),
-        }
-        parts.update(overrides)
-        return PartitionRefresher(**parts)
+        return PartitionRefresher.build(
+            block,
+            prefix=PREFIX,
+            sqs=overrides.pop("sqs", deployment.sqs),
+            glue=overrides.pop("glue", deployment.glue),
+            athena=overrides.pop("athena", deployment.athena),
+            settings=overrides.pop("settings", RefreshSettings(receive_wait_seconds=0)),
+            sleep=lambda _: None,
+            **overrides,
+        )
 
     return build

@@ -274,17 +274,70 @@ def test_existing_partitions_count_as_registered(deployment, make_refresher):
     assert deployment.messages_left() == 0
 
 
-def test_warm_container_looks_up_once_and_writes_a_partition_once(deployment, make_refresher):
+def test_warm_container_reads_each_table_once_a_run_and_asks_the_catalog_every_run(
+    deployment, make_refresher
+):
     refresher = make_refresher()
     for name in ("a", "b", "c"):
         deployment.send(s3_body(("acme.streamalerts", f"alerts/dt=2024-01-01-05/{name}.json")))
         run(refresher)
 
     assert deployment.calls["GetDatabase"] == 1
-    assert deployment.calls["GetTable"] == 1
     assert deployment.calls["GetQueueUrl"] == 1
+    assert deployment.calls["GetTable"] == 3, "table metadata is read once a run, never kept across runs"
+    assert deployment.calls["BatchCreatePartition"] == 3, "no memory of written partitions across runs"
+    assert deployment.messages_left() == 0
+
+
+def test_one_partition_of_many_messages_is_written_once_a_run(deployment, make_refresher):
+    deployment.send(*(s3_body(("acme.streamalerts", f"alerts/dt=2024-01-01-05/{n}.json")) for n in range(30)))
+
+    run(make_refresher())
+
+    assert deployment.calls["GetTable"] == 1
     assert deployment.calls["BatchCreatePartition"] == 1
     assert deployment.messages_left() == 0
+
+
+def test_a_partition_dropped_since_an_earlier_run_is_registered_again(deployment, make_refresher):
+    refresher = make_refresher()
+    deployment.send(s3_body(("acme.streamalerts", "alerts/dt=2024-01-01-05/a.json")))
+    run(refresher)
+    deployment.glue.delete_partition(
+        DatabaseName=DATABASE, TableName="alerts", PartitionValues=["2024-01-01-05"]
+    )
+    deployment.send(s3_body(("acme.streamalerts", "alerts/dt=2024-01-01-05/b.json")))
+
+    run(refresher)  # the same warm container
+
+    assert deployment.partitions("alerts") == {
+        ("2024-01-01-05",): "s3://acme.streamalerts/alerts/dt=2024-01-01-05/"
+    }
+    assert deployment.messages_left() == 0
+
+
+def test_a_schema_change_reaches_the_partitions_of_the_next_run(deployment, make_refresher):
+    refresher = make_refresher()
+    deployment.send(s3_body(("acme.streamalerts", "alerts/dt=2024-01-01-05/a.json")))
+    run(refresher)
+    table = deployment.glue.get_table(DatabaseName=DATABASE, Name="alerts")["Table"]
+    descriptor = {**table["StorageDescriptor"], "Columns": [{"Name": "rule", "Type": "string"}]}
+    deployment.glue.update_table(
+        DatabaseName=DATABASE,
+        TableInput={
+            "Name": "alerts",
+            "PartitionKeys": table["PartitionKeys"],
+            "StorageDescriptor": descriptor,
+        },
+    )
+    deployment.send(s3_body(("acme.streamalerts", "alerts/dt=2024-01-01-06/b.json")))
+
+    run(refresher)  # the same warm container
+
+    partition = deployment.glue.get_partition(
+        DatabaseName=DATABASE, TableName="alerts", PartitionValues=["2024-01-01-06"]
+    )["Partition"]
+    assert partition["StorageDescriptor"]["Columns"] == [{"Name": "rule", "Type": "string"}]
 
 
 def test_messages_are_deleted_only_after_the_commit(deployment, make_refresher):

@@ -10,6 +10,7 @@ from apps.athena_refresh.refresher import RefreshSettings
 from streamalert.constants import ATHENA_MAX_QUERY_BYTES
 from streamalert.deadline import Deadline
 from streamalert.sqs import QueueMessage
+from tests.apps.athena_refresh.conftest import DATABASE
 from tests.helpers import FakeContext, FaultyClient, s3_body
 
 
@@ -221,3 +222,92 @@ def test_delete_error_keeps_the_messages_for_the_next_run(deployment, make_refre
     assert summary["messages_kept"] == 2
     assert summary["partitions_added"] == {"alerts": 1}
     assert deployment.messages_left() == 2
+
+
+def glue_partition(deployment, table: str, values: list[str], location: str) -> None:
+    descriptor = deployment.glue.get_table(DatabaseName=DATABASE, Name=table)["Table"]["StorageDescriptor"]
+    deployment.glue.create_partition(
+        DatabaseName=DATABASE,
+        TableName=table,
+        PartitionInput={"Values": values, "StorageDescriptor": {**descriptor, "Location": location}},
+    )
+
+
+def unprocessed(times: int):
+    """A batch_get_partition that leaves every key unprocessed ``times`` times, then answers."""
+    calls = []
+
+    def get(real, **kwargs):
+        calls.append(kwargs)
+        if len(calls) <= times:
+            return {"Partitions": [], "UnprocessedKeys": kwargs["PartitionsToGet"]}
+        return real(**kwargs)
+
+    return get, calls
+
+
+def test_a_partition_glue_leaves_unprocessed_is_asked_again(deployment, make_refresher):
+    glue_partition(deployment, "alerts", ["2024-01-01-05"], "s3://acme.streamalerts/alerts/dt=2024-01-01-05/")
+    deployment.send(*alerts(1))
+    get, calls = unprocessed(1)
+
+    summary = run(make_refresher(glue=FaultyClient(deployment.glue, batch_get_partition=get)))
+
+    assert len(calls) == 2
+    assert summary["messages_deleted"] == 1
+
+
+def test_a_partition_glue_never_reads_back_keeps_its_messages(deployment, make_refresher):
+    # registered elsewhere: were the unprocessed key taken for "absent", the message would be deleted
+    glue_partition(
+        deployment, "alerts", ["2024-01-01-05"], "s3://acme.streamalerts/alerts/old/dt=2024-01-01-05/"
+    )
+    deployment.send(*alerts(3))
+    get, calls = unprocessed(100)
+
+    summary = run(make_refresher(glue=FaultyClient(deployment.glue, batch_get_partition=get)))
+
+    assert 1 < len(calls) <= 3, "asked again, a bounded number of times"
+    assert summary["messages_kept"] == 3
+    assert deployment.messages_left() == 3
+
+
+def test_athena_refusing_one_partition_keeps_only_its_messages(deployment, make_refresher):
+    bad = "2024-01-01-13"
+
+    def get(real, **kwargs):
+        response = real(**kwargs)
+        execution = response["QueryExecution"]
+        if bad in execution["Query"]:
+            execution["Status"] = {"State": "FAILED", "StateChangeReason": "HIVE_METASTORE_ERROR"}
+        return response
+
+    deployment.send(
+        *(s3_body(("acme-data", f"vpcflow/dt=2024-01-01-{hour:02d}/a.json")) for hour in range(8, 16))
+    )
+
+    summary = run(make_refresher(athena=FaultyClient(deployment.athena, get_query_execution=get)))
+
+    assert (summary["messages_deleted"], summary["messages_kept"]) == (7, 1)
+    assert summary["partitions_added"] == {"vpcflow": 7}
+    assert [q for q in deployment.queries() if bad in q][-1].count("\nPARTITION (") == 1, (
+        "split down to it alone"
+    )
+    assert deployment.messages_left() == 1
+
+
+def test_a_delete_call_failing_midway_counts_what_earlier_calls_deleted(deployment, make_refresher):
+    deployment.send(*alerts(25))
+    calls = []
+
+    def delete(real, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "DeleteMessageBatch")
+        return real(**kwargs)
+
+    summary = run(make_refresher(sqs=FaultyClient(deployment.sqs, delete_message_batch=delete)))
+
+    assert summary["messages_deleted"] == 10
+    assert summary["messages_kept"] == 15
+    assert deployment.messages_left() == 15
