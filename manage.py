@@ -21,20 +21,20 @@ def main(argv: Sequence[str]) -> int:
             return 0
         print(USAGE, file=sys.stderr)
         return 2
-    from streamalert.cli.bootstrap import ensure_environment
+    from streamalert_cli.bootstrap import ensure_environment
 
     ensure_environment(__file__, list(argv))
     action, rest = argv[1], list(argv[2:])
     prog = f"manage.py lambda {action}"
     if action == "deploy":
-        from streamalert.cli.deploy import main as deploy
+        from streamalert_cli.deploy import main as deploy
 
         return deploy(rest, prog=prog)
     if action == "rollback":
-        from streamalert.cli.rollback import main as rollback
+        from streamalert_cli.rollback import main as rollback
 
         return rollback(rest, prog=prog)
-    from streamalert.cli.destroy import main as destroy
+    from streamalert_cli.destroy import main as destroy
 
     return destroy(rest, prog=prog)
 

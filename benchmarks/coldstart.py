@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streamalert.constants import LAMBDA_RUNTIME
-from streamalert.packaging import build_package, runtime_python
+from streamalert_cli.packaging import build_package, runtime_python
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_MODULE = "apps.athena_refresh.main"
@@ -163,9 +163,9 @@ class _Built:
 
 
 def build_zip(out_dir: Path) -> _Built:
-    """The function's zip as ``streamalert.packaging`` builds it for a deployment."""
+    """The function's zip as ``streamalert_cli.packaging`` builds it for a deployment."""
     package = build_package(APP, REPO_ROOT / "conf", out_dir=out_dir)
     with zipfile.ZipFile(package.path) as archive:
         msgspec_size = sum(i.compress_size for i in archive.infolist() if i.filename.startswith("msgspec"))
-    size = PackageSize("streamalert.packaging.build_package", package.size, package.entries, msgspec_size)
+    size = PackageSize("streamalert_cli.packaging.build_package", package.size, package.entries, msgspec_size)
     return _Built(package.path, size)

@@ -16,13 +16,13 @@ from apps.athena_refresh.refresher import PartitionRefresher, RefreshSettings
 from benchmarks.memqueue import InMemorySqs
 from benchmarks.workload import DATABASE, PREFIX, REGION, RESULTS_BUCKET, BenchTable, partition_folder
 from config_schemas.models import AthenaRefreshConfig
-from streamalert.cli.local_handlers import environment
 from streamalert.constants import (
     GLUE_MAX_PARTITIONS_PER_BATCH,
     SQS_MAX_BATCH,
     athena_queue_name,
     athena_workgroup_name,
 )
+from streamalert_cli.local_handlers import environment
 
 QUEUE_NAME = athena_queue_name(PREFIX)
 # The Lambda's longest timeout: the benchmark measures calls, never a run cut short by its deadline

@@ -106,7 +106,7 @@ def athena_workgroup_name(prefix: str) -> str:
 
 
 # The Lambda runtime every function is deployed on (boto3 comes with it), and its architecture: the
-# compiled wheels vendored into the zips (streamalert/packaging.py) are built for both
+# compiled wheels vendored into the zips (streamalert_cli/packaging.py) are built for both
 LAMBDA_PYTHON_VERSION = "3.12"
 LAMBDA_RUNTIME = f"python{LAMBDA_PYTHON_VERSION}"
 LAMBDA_ARCHITECTURE = "x86_64"

@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from config_schemas.config import ConfigSchema
 from config_schemas.errors import flatten_errors
-from streamalert.cli.validate_config import main
+from streamalert_cli.validate_config import main
 from tests.helpers import write_json
 
 ACCOUNT = {"aws_account_id": "123456789012", "prefix": "acme", "region": "us-east-1"}

@@ -21,11 +21,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from streamalert.cli.deploy import deploy
-from streamalert.cli.deployment import Options
-from streamalert.cli.destroy import destroy
-from streamalert.cli.rollback import rollback
-from streamalert.local_aws import LocalAws
+from streamalert_cli.deploy import deploy
+from streamalert_cli.deployment import Options
+from streamalert_cli.destroy import destroy
+from streamalert_cli.local_aws import LocalAws
+from streamalert_cli.rollback import rollback
 from tests.helpers import ACCOUNT_ID, REGION
 
 pytestmark = pytest.mark.e2e

@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from streamalert.config import load_config
-from streamalert.processors import deployable
-from streamalert.terraform import render
-from streamalert.terraform.context import DeployTarget
+from streamalert_cli.processors import deployable
+from streamalert_cli.terraform import render
+from streamalert_cli.terraform.context import DeployTarget
 
 pytestmark = pytest.mark.infra
 

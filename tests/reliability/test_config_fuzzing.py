@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config_schemas.errors import format_path
-from streamalert.cli.validate_config import main
+from streamalert_cli.validate_config import main
 
 REPO = Path(__file__).resolve().parents[2]
 BASES = [

@@ -1,0 +1,130 @@
+"""``scripts/deploy --processor {athena,rule,alert,all} [--local] [--plan] [--yes]``.
+
+validate config -> (check the AWS account | start the local emulator) -> render -> package -> upload ->
+terraform init / plan / apply (which publishes a version and moves the ``production`` alias). With
+``--local`` the pipeline is then proven: an alert object in, its partition (or statement) out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from contextlib import ExitStack
+from typing import TextIO
+
+from streamalert import aws
+from streamalert_cli.common import (
+    Progress,
+    UsageError,
+    add_common_arguments,
+    guarded,
+    parse,
+    validate_config,
+)
+from streamalert_cli.deployment import Deployment, Options, bucket_exists, ensure_bucket
+from streamalert_cli.local_aws import LocalAws
+from streamalert_cli.processors import PROCESSORS, deployable
+from streamalert_cli.terraform import context
+
+COMMAND = "deploy"
+# Written only for a --plan before the first deploy; the next render removes it
+FIRST_PLAN_OVERRIDE = "backend_override.tf"
+
+
+def build_parser(prog: str = COMMAND) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Deploy StreamAlert functions with Terraform, to AWS or (--local) to an embedded "
+        "emulator. Exit 0 when deployed, 1 when the config is invalid or a step failed, 2 on usage "
+        "errors or a missing tool.",
+    )
+    add_common_arguments(parser)
+    parser.add_argument("--plan", action="store_true", help="stop after terraform plan")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
+    args = parse(build_parser(prog), argv)
+    if isinstance(args, int):
+        return args
+    options = Options.from_args(args)
+    return guarded(prog, options.debug, lambda: deploy(options))
+
+
+def deploy(options: Options, out: TextIO | None = None, local_aws: LocalAws | None = None) -> int:
+    """Run every step; raises the errors ``guarded`` reports. ``local_aws``: an emulator already running
+    (tests reuse one across commands); otherwise ``--local`` starts one and stops it at the end."""
+    progress = Progress(COMMAND, out)
+    if not (options.local or options.yes or options.plan_only or os.isatty(0)):
+        raise UsageError("stdin is not a terminal: pass --yes to apply without confirmation (or --plan)")
+    config = validate_config(progress, options.config_dir)
+    deployment = Deployment(options, config, progress)
+    _say_skipped(deployment)
+    with ExitStack() as stack:
+        deployment.start_target(local_aws, stack)
+        deployment.render()
+        packages = deployment.package()
+        if options.plan_only and not options.local:
+            progress.say("upload: skipped (--plan)")
+        else:
+            deployment.upload(packages)
+        deployment.write_variables(deployment.package_variables(packages))
+        if not options.local:
+            _prepare_state_bucket(deployment)
+        deployment.init()
+        plan_text = deployment.plan(deployment.targets())
+        if options.plan_only:
+            print(plan_text, file=progress.out)
+            return 0
+        deployment.confirm(plan_text, "Apply this plan?")
+        deployment.apply()
+        _report_versions(deployment)
+        if options.local:
+            from streamalert_cli.pipeline_check import prove_pipeline
+
+            prove_pipeline(deployment, progress)
+    progress.say("done")
+    return 0
+
+
+def _prepare_state_bucket(deployment: Deployment) -> None:
+    """Create the S3 backend's bucket (versioned) on the first deploy. A first ``--plan``, before the bucket
+    exists, plans against an empty local state instead: that is what the first deploy will start from."""
+    bucket, key = context.state_location(deployment.config)
+    with deployment.progress.step("state bucket") as step:
+        s3 = aws.s3_client(deployment.aws_settings)
+        if deployment.options.plan_only:
+            if bucket_exists(s3, bucket):
+                step.detail = f"s3://{bucket}/{key}"
+                return
+            (deployment.workdir / FIRST_PLAN_OVERRIDE).write_text(
+                'terraform {\n  backend "local" {\n    path = "first-plan.tfstate"\n  }\n}\n'
+            )
+            step.detail = f"s3://{bucket} does not exist yet: planning against an empty state"
+            return
+        created = ensure_bucket(s3, bucket, deployment.config.account.region)
+        if created:
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        step.detail = f"s3://{bucket}/{key}" + (" (bucket created, versioned)" if created else "")
+
+
+def _say_skipped(deployment: Deployment) -> None:
+    if deployment.options.processor != "all":
+        return
+    configured_unbuilt = [
+        p.cli_name for p in PROCESSORS if not p.built and p.is_configured(deployment.config)
+    ]
+    if configured_unbuilt:
+        deployment.progress.say(f"skipped (not built yet): {', '.join(configured_unbuilt)}")
+    deployment.progress.say("processors: " + ", ".join(p.cli_name for p in deployable(deployment.config)))
+
+
+def _report_versions(deployment: Deployment) -> None:
+    outputs = deployment.terraform.outputs()
+    for processor in deployment.selected:
+        module = outputs.get(processor.module) or {}
+        deployment.progress.say(
+            f"{processor.cli_name}: {module.get('function_name')} alias production -> version "
+            f"{module.get('alias_version')} (published {module.get('published_version')})"
+        )

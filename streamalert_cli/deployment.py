@@ -1,0 +1,308 @@
+"""One deployment run: the chosen processors, their build directory, and the steps deploy, rollback and
+destroy share (render, package, upload, terraform init / plan / apply)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+
+from config_schemas.models import Config
+from streamalert import aws
+from streamalert_cli.common import Progress, StepFailed, UsageError, validate_config
+from streamalert_cli.local_aws import LocalAws
+from streamalert_cli.packaging import Package, build_package, human_size
+from streamalert_cli.processors import Processor, deployable, select
+from streamalert_cli.terraform import context, render
+from streamalert_cli.terraform.runner import Terraform, summary_line
+
+PLAN_FILE = "deploy.tfplan"
+VARS_FILE = "deploy.tfvars.json"
+STATE_FILES = ("terraform.tfstate", "terraform.tfstate.backup")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked for."""
+
+    processor: str
+    local: bool
+    yes: bool
+    config_dir: Path
+    build_root: Path
+    debug: bool = False
+    plan_only: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Options:
+        """The options of a parsed command line (``add_common_arguments``, and ``--plan`` where it exists)."""
+        return cls(
+            processor=args.processor,
+            local=args.local,
+            yes=args.yes,
+            config_dir=args.config_dir,
+            build_root=args.build_dir,
+            debug=args.debug,
+            plan_only=getattr(args, "plan", False),
+        )
+
+
+class AccountMismatchError(StepFailed):
+    """The credentials are not those of the account or region of global.json."""
+
+
+class Deployment:
+    """The processors one command acts on, in the build directory of its target (local or AWS)."""
+
+    def __init__(self, options: Options, config: Config, progress: Progress) -> None:
+        self.options = options
+        self.config = config
+        self.progress = progress
+        self.selected: tuple[Processor, ...] = select(options.processor, config)
+        self.modules: tuple[Processor, ...] = deployable(config)
+        self.target = context.DeployTarget(local=options.local)
+        self.workdir = options.build_root / "terraform" / ("local" if options.local else "aws")
+        self.package_dir = options.build_root / "packages"
+        self.terraform = Terraform.locate(render.check_build_dir(self.workdir))
+        self.endpoint = ""
+        self.module_contexts = {
+            m.name: m.context for m in render.module_contexts(config, self.modules, self.target)
+        }
+        try:
+            self.shared = context.shared_context(config, self.target, list(self.module_contexts.values()))
+        except context.NotificationConflictError as err:  # before any AWS call: S3 would refuse it at apply
+            raise StepFailed("render terraform", str(err)) from err
+
+    @property
+    def aws_settings(self) -> aws.AwsSettings:
+        return aws.AwsSettings(region=self.config.account.region)
+
+    @property
+    def source_bucket(self) -> str:
+        return context.source_bucket(self.config)
+
+    def check_account(self) -> None:
+        check_account(self.config, self.progress)
+
+    def render(self) -> None:
+        with self.progress.step("render terraform") as step:
+            files = render.render_files(self.config, self.target, self.modules)
+            render.write_files(files, self.workdir)
+            self.terraform.fmt()
+            step.detail = f"{len(files)} files in {self.workdir}"
+
+    def package(self) -> dict[str, Package]:
+        packages = {}
+        for processor in self.modules:
+            with self.progress.step(f"package {processor.cli_name}") as step:
+                package = build_package(processor.app, self.options.config_dir, self.package_dir)
+                step.detail = (
+                    f"{package.path.name} {human_size(package.size)}, {package.entries} files, "
+                    f"sha256 {package.sha256_hex[:12]}"
+                )
+            packages[processor.module] = package
+        return packages
+
+    def upload(self, packages: Mapping[str, Package]) -> None:
+        """Put each zip in the source bucket (created when missing) unless it is there already."""
+        with self.progress.step("upload") as step:
+            s3 = aws.s3_client(self.aws_settings)
+            ensure_bucket(s3, self.source_bucket, self.config.account.region)
+            uploaded = []
+            for package in packages.values():
+                if not object_exists(s3, self.source_bucket, package.key):
+                    s3.upload_file(str(package.path), self.source_bucket, package.key)
+                    uploaded.append(package.key)
+            step.detail = f"{len(uploaded)} of {len(packages)} zips uploaded to s3://{self.source_bucket}" + (
+                "" if uploaded else " (unchanged)"
+            )
+
+    def package_variables(self, packages: Mapping[str, Package]) -> dict[str, dict[str, str]]:
+        return {
+            module: {"bucket": self.source_bucket, "key": package.key, "sha256": package.sha256_base64}
+            for module, package in packages.items()
+        }
+
+    def write_variables(
+        self, package_vars: Mapping[str, Mapping[str, str]], pins: Mapping[str, str] | None = None
+    ) -> None:
+        """The run's values: package locations, pinned versions, and the emulator's endpoint."""
+        values: dict[str, Any] = {}
+        if self.options.local:
+            values["local_endpoint"] = self.endpoint
+        for processor in self.modules:
+            values[f"{processor.module}_package"] = dict(package_vars[processor.module])
+            values[f"{processor.module}_pinned_version"] = (pins or {}).get(processor.module, "")
+        (self.workdir / VARS_FILE).write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
+
+    def forget_local_state(self) -> None:
+        """A new emulator starts empty: state from an earlier local run describes nothing."""
+        for name in STATE_FILES:
+            (self.workdir / name).unlink(missing_ok=True)
+
+    def init(self) -> None:
+        with self.progress.step("terraform init") as step:
+            self.terraform.init()
+            step.detail = (
+                "local state"
+                if self.options.local
+                else "S3 backend " + "/".join(context.state_location(self.config))
+            )
+
+    def targets(self) -> list[str]:
+        """The selected modules, and the notifications of the buckets they read (nothing of the others)."""
+        modules = {processor.module for processor in self.selected}
+        targets = [f"module.{module}" for module in sorted(modules)]
+        for notification in self.shared["notifications"]:
+            if modules & set(notification["modules"]):
+                targets.append(f"aws_s3_bucket_notification.{notification['resource']}")
+        return targets
+
+    def plan(self, targets: Sequence[str], destroy: bool = False) -> str:
+        """Plan into the plan file; returns terraform's plan text."""
+        with self.progress.step("terraform plan") as step:
+            text = self.terraform.plan(PLAN_FILE, targets, VARS_FILE, destroy=destroy)
+            step.detail = summary_line(text) or "planned"
+        return text
+
+    def apply(self) -> None:
+        with self.progress.step("terraform apply") as step:
+            output = self.terraform.apply(PLAN_FILE)
+            step.detail = summary_line(output) or "applied"
+
+    def start_target(self, local_aws: LocalAws | None, stack: ExitStack) -> None:
+        """Point the run at its target: the emulator (``local_aws``, or one started for this run and
+        stopped with ``stack``), or AWS once the credentials are checked."""
+        if not self.options.local:
+            self.check_account()
+            return
+        if local_aws is not None:
+            self.endpoint = local_aws.endpoint
+            return
+        self.forget_local_state()
+        account = self.config.account
+        with self.progress.step("start local AWS") as step:
+            local = LocalAws(account.aws_account_id, account.region)
+            self.endpoint = local.start()
+            stack.callback(local.stop)
+            step.detail = f"moto at {self.endpoint}, account {account.aws_account_id}"
+
+    def deployed_package_variables(self) -> dict[str, dict[str, str]]:
+        """The zips the state says are deployed; a module never deployed gets a fresh (unuploaded) build,
+        which only fills its variables: rollback and destroy never apply it."""
+        outputs = self.terraform.outputs()
+        missing = [p for p in self.modules if not (outputs.get(p.module) or {}).get("package")]
+        fresh = self.package_variables(
+            {p.module: build_package(p.app, self.options.config_dir, self.package_dir) for p in missing}
+        )
+        deployed = {p.module: dict(outputs[p.module]["package"]) for p in self.modules if p not in missing}
+        return {**fresh, **deployed}
+
+    def confirm(self, plan_text: str, question: str) -> None:
+        """Ask on a terminal unless ``--yes`` or local; refuse without a terminal."""
+        if self.options.yes or self.options.local:
+            return
+        print(plan_text, file=self.progress.out)
+        if not os.isatty(0):
+            raise UsageError("stdin is not a terminal: pass --yes to apply without confirmation")
+        answer = input(f"{question} [y/N] ").strip().lower()
+        if answer not in {"y", "yes"}:
+            raise StepFailed("confirm", "not confirmed: nothing was applied")
+
+
+@contextmanager
+def existing_deployment(
+    command: str,
+    options: Options,
+    *,
+    local_refusal: str,
+    out: TextIO | None = None,
+    local_aws: LocalAws | None = None,
+) -> Iterator[Deployment]:
+    """A deployment that already exists, ready for a targeted plan (rollback, destroy): its config
+    validated, its target reached, its Terraform rendered and initialised on the deployed state.
+
+    ``--local`` is refused (``local_refusal`` says why) unless ``local_aws``, an emulator a test keeps
+    running across commands, is given: the embedded emulator lives for one deploy run only."""
+    if options.local and local_aws is None:
+        raise UsageError(local_refusal)
+    progress = Progress(command, out)
+    deployment = Deployment(options, validate_config(progress, options.config_dir), progress)
+    with ExitStack() as stack:
+        deployment.start_target(local_aws, stack)
+        deployment.render()
+        deployment.init()
+        yield deployment
+
+
+def check_account(config: Config, progress: Progress, verb: str = "deploy") -> None:
+    """Refuse credentials of another account, or a session region other than global.json's."""
+    account = config.account
+    with progress.step("check AWS account") as step:
+        session_region = boto3.session.Session().region_name
+        if session_region and session_region != account.region:
+            raise AccountMismatchError(
+                "check AWS account",
+                f"the AWS session's region is {session_region} but global.json says {account.region}",
+            )
+        identity = aws.client("sts", aws.AwsSettings(region=account.region)).get_caller_identity()
+        if identity["Account"] != account.aws_account_id:
+            raise AccountMismatchError(
+                "check AWS account",
+                f"the credentials are of account {identity['Account']} but global.json says "
+                f"{account.aws_account_id}: refusing to {verb}",
+            )
+        step.detail = f"account {account.aws_account_id}, region {account.region} ({identity['Arn']})"
+
+
+def bucket_exists(s3: Any, name: str) -> bool:
+    try:
+        s3.head_bucket(Bucket=name)
+    except s3.exceptions.ClientError as err:
+        if err.response.get("Error", {}).get("Code") in {"404", "NoSuchBucket", "NotFound"}:
+            return False
+        raise
+    return True
+
+
+def ensure_bucket(s3: Any, name: str, region: str) -> bool:
+    """Create a private, encrypted bucket when it does not exist; True when it was created."""
+    if bucket_exists(s3, name):
+        return False
+    kwargs: dict[str, Any] = {"Bucket": name}
+    if region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(**kwargs)
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    return True
+
+
+def object_exists(s3: Any, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except s3.exceptions.ClientError as err:
+        if err.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            return False
+        raise
+    return True

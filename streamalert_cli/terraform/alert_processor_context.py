@@ -1,0 +1,99 @@
+"""The context of ``alert_processor.tf.j2``: the alerts queue (and its dead letters) the rule processor fills,
+and the function that drains it into the alerts bucket (owned by the Athena module: never destroyed here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config_schemas.models import Config
+from streamalert.constants import (
+    ALERTS_KEY_PREFIX,
+    DEAD_LETTER_MAX_RECEIVE_COUNT,
+    QUEUE_RETENTION_SECONDS,
+    SQS_MAX_BATCH,
+    alert_processor_function_name,
+    alerts_bucket_name,
+    alerts_dead_letter_queue_name,
+    alerts_queue_name,
+    lambda_log_group_name,
+)
+from streamalert_cli.terraform.context import (
+    AWS_TARGET,
+    Arns,
+    DeployTarget,
+    allow,
+    dead_letter_alarm,
+    function_context,
+    log_group_context,
+)
+
+ALERT_MODULE = "alert_processor"
+ALERT_HANDLER = "apps.alert_processor.main.handler"
+# A received message stays hidden for this many function timeouts (AWS's advice for event sources)
+VISIBILITY_TIMEOUTS = 6
+REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+
+
+def alert_processor_context(config: Config, target: DeployTarget = AWS_TARGET) -> dict[str, Any]:
+    """The function, alias, role, log group, alerts queue and DLQ, and the queue's event source mapping.
+    The local target gets no mapping: the emulator would try to run the function in a container."""
+    block = config.alert_processor
+    if block is None:
+        raise ValueError("lambda.json has no alert_processor_config block")
+    prefix = config.account.prefix
+    arns = Arns(config)
+    function_name = alert_processor_function_name(prefix)
+    log_group = lambda_log_group_name(function_name)
+    queue_name = alerts_queue_name(prefix)
+    return {
+        "module": ALERT_MODULE,
+        "tags": {"streamalert:deployment": prefix, "streamalert:processor": "alert"},
+        "function": function_context(
+            function_name,
+            f"StreamAlert Alert Processor ({prefix})",
+            ALERT_HANDLER,
+            memory=block.memory,
+            timeout=block.timeout,
+            policy=_alert_policy(arns, log_group, queue_name, alerts_bucket_name(prefix)),
+        ),
+        "log_group": log_group_context(log_group),
+        "queue": {
+            "name": queue_name,
+            "dead_letter_name": alerts_dead_letter_queue_name(prefix),
+            "retention_seconds": QUEUE_RETENTION_SECONDS,
+            "visibility_timeout": VISIBILITY_TIMEOUTS * block.timeout,
+            "max_receive_count": DEAD_LETTER_MAX_RECEIVE_COUNT,
+        },
+        "alarms": [dead_letter_alarm(alerts_dead_letter_queue_name(prefix))],
+        "event_source": None
+        if target.local
+        else {
+            "batch_size": SQS_MAX_BATCH,
+            "function_response_types": [REPORT_BATCH_ITEM_FAILURES],
+            "enabled": block.enabled,
+        },
+        "owned_buckets": [],
+        "protected": [],
+        "notifications": [],
+    }
+
+
+def _alert_policy(arns: Arns, log_group: str, queue_name: str, alerts_bucket: str) -> dict[str, Any]:
+    """The event source mapping drains the queue with the function's role; the function writes alerts."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [arns.log_group(log_group)]),
+            allow(
+                "DrainAlertsQueue",
+                [
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:ReceiveMessage",
+                ],
+                [arns.regional("sqs", queue_name)],
+            ),
+            allow("WriteAlerts", ["s3:PutObject"], [arns.bucket(f"{alerts_bucket}/{ALERTS_KEY_PREFIX}/*")]),
+        ],
+    }

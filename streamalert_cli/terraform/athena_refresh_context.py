@@ -1,0 +1,227 @@
+"""The context of ``athena_refresh.tf.j2``: the refresh function, its queue of S3 notifications, its
+schedule and alarms, the alerts bucket, the catalog and the Athena workgroup."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from config_schemas.models import AthenaRefreshConfig, Config, RefreshType, TableRoute
+from streamalert.constants import (
+    ALERTS_KEY_PREFIX,
+    ATHENA_METRICS_NAMESPACE,
+    ATHENA_RESULTS_EXPIRATION_DAYS,
+    DEAD_LETTER_MAX_RECEIVE_COUNT,
+    QUEUE_RETENTION_SECONDS,
+    alerts_bucket_name,
+    athena_dead_letter_queue_name,
+    athena_function_name,
+    athena_queue_name,
+    athena_workgroup_name,
+    lambda_log_group_name,
+)
+from streamalert_cli.terraform.context import (
+    ALARM_PERIOD_SECONDS,
+    AWS_TARGET,
+    QUEUE_DESTINATION,
+    Arns,
+    DeployTarget,
+    allow,
+    dead_letter_alarm,
+    function_context,
+    list_bucket_statements,
+    log_group_context,
+    object_arns,
+)
+
+ATHENA_MODULE = "athena_refresh"
+ATHENA_HANDLER = "apps.athena_refresh.main.handler"
+ALERTS_TABLE = "alerts"
+# The columns of an alert object as the alert processor writes it (streamalert/alerts.py, one JSON object
+# a file); the JSON SerDe gives the nested ``record`` object as its JSON text
+ALERTS_TABLE_COLUMNS = (
+    ("id", "string"),
+    ("rule_name", "string"),
+    ("log_type", "string"),
+    ("record", "string"),
+    ("created", "string"),
+    ("outputs", "array<string>"),
+)
+ALERTS_PARTITION_KEYS = (("dt", "string"),)
+# Data and catalog that scripts/destroy keeps (they also carry prevent_destroy in the template)
+ATHENA_PROTECTED_RESOURCES = (
+    "aws_s3_bucket.alerts",
+    "aws_s3_bucket_server_side_encryption_configuration.alerts",
+    "aws_s3_bucket_public_access_block.alerts",
+    "aws_glue_catalog_database.streamalert",
+    "aws_glue_catalog_table.alerts",
+)
+
+
+def athena_refresh_context(config: Config, target: DeployTarget = AWS_TARGET) -> dict[str, Any]:
+    """The context of ``athena_refresh.tf.j2``: the function, its queue, schedule, catalog and buckets.
+    (The same on every target.)"""
+    block = config.athena_refresh
+    if block is None:
+        raise ValueError("lambda.json has no athena_partition_refresh_config block")
+    prefix = config.account.prefix
+    arns = Arns(config)
+    function_name = athena_function_name(prefix)
+    queue_name = athena_queue_name(prefix)
+    alerts_bucket = alerts_bucket_name(prefix)
+    log_group = lambda_log_group_name(function_name)
+    workgroup = athena_workgroup_name(prefix)
+    return {
+        "module": ATHENA_MODULE,
+        "tags": {"streamalert:deployment": prefix, "streamalert:processor": "athena"},
+        "function": function_context(
+            function_name,
+            f"StreamAlert Athena Partition Refresh ({prefix})",
+            ATHENA_HANDLER,
+            memory=block.memory,
+            timeout=block.timeout,
+            policy=_refresh_policy(block, arns, queue_name, log_group, workgroup),
+        ),
+        "log_group": log_group_context(log_group),
+        "queue": {
+            "name": queue_name,
+            "dead_letter_name": athena_dead_letter_queue_name(prefix),
+            "retention_seconds": QUEUE_RETENTION_SECONDS,
+            "visibility_timeout": 6 * block.timeout,
+            "max_receive_count": DEAD_LETTER_MAX_RECEIVE_COUNT,
+            "policy": _queue_policy(block, arns, queue_name),
+        },
+        "schedule": {
+            "name": function_name,
+            "description": f"Runs the Athena Partition Refresh of {prefix} {block.refresh_interval}",
+            "expression": block.refresh_interval,
+            "state": "ENABLED" if block.enabled else "DISABLED",
+        },
+        "alarms": [
+            dead_letter_alarm(athena_dead_letter_queue_name(prefix)),
+            {
+                "resource": "refresh_failures",
+                "name": f"{function_name}_failures",
+                "description": f"{function_name} could not register partitions or read notifications",
+                "namespace": ATHENA_METRICS_NAMESPACE,
+                "metric": "Failures",
+                "dimensions": {"FunctionName": function_name},
+                "statistic": "Sum",
+                "period": ALARM_PERIOD_SECONDS,
+                "threshold": 0,
+            },
+        ],
+        "alerts_bucket": alerts_bucket,
+        "database": block.database_name,
+        "alerts_table": {
+            "name": ALERTS_TABLE,
+            "location": f"s3://{alerts_bucket}/{ALERTS_KEY_PREFIX}/",
+            "columns": [{"name": name, "type": kind} for name, kind in ALERTS_TABLE_COLUMNS],
+            "partition_keys": [{"name": name, "type": kind} for name, kind in ALERTS_PARTITION_KEYS],
+        },
+        "results_bucket": {"name": block.results_bucket, "expiration_days": ATHENA_RESULTS_EXPIRATION_DAYS},
+        "workgroup": {"name": workgroup, "output_location": f"s3://{block.results_bucket}/refresh/"},
+        "owned_buckets": sorted({alerts_bucket, block.results_bucket}),
+        "protected": list(ATHENA_PROTECTED_RESOURCES),
+        "notifications": [
+            {
+                "bucket": route.source.bucket,
+                "id": f"{ATHENA_MODULE}:{route.source}",
+                "filter_prefix": route.source.filter_prefix,
+                "destination": QUEUE_DESTINATION,
+            }
+            for route in sorted(block.routes, key=lambda route: route.source)
+        ],
+    }
+
+
+def _queue_policy(block: AthenaRefreshConfig, arns: Arns, queue_name: str) -> dict[str, Any]:
+    """Only the configured buckets, and only in this account, may send to the queue."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ConfiguredDataBucketsSendNotifications",
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": arns.regional("sqs", queue_name),
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": [arns.bucket(bucket) for bucket in block.buckets]},
+                    "StringEquals": {"aws:SourceAccount": arns.account},
+                },
+            }
+        ],
+    }
+
+
+def _refresh_policy(
+    block: AthenaRefreshConfig, arns: Arns, queue_name: str, log_group: str, workgroup: str
+) -> dict[str, Any]:
+    """The actions the refresh code calls, on what it touches. Athena DDL and MSCK run with the caller's
+    rights, so the catalog actions of ADD PARTITION / MSCK and reads of the data are granted too. The
+    catalog actions name each configured table: the database may hold other deployments' tables."""
+    statements: list[dict[str, Any]] = [
+        allow(
+            "WriteOwnLogs",
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [arns.regional("logs", f"log-group:{log_group}:*")],
+        ),
+        allow(
+            "DrainNotificationQueue",
+            ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+            [arns.regional("sqs", queue_name)],
+        ),
+        allow(
+            "ReadTablesAndRegisterPartitions",
+            [
+                "glue:BatchCreatePartition",
+                "glue:BatchGetPartition",
+                "glue:CreatePartition",
+                "glue:GetDatabase",
+                "glue:GetPartition",
+                "glue:GetPartitions",
+                "glue:GetTable",
+            ],
+            arns.glue_tables(block.database_name, block.tables),
+        ),
+    ]
+    athena_routes = [
+        route for route in block.routes if route.refresh_type is not RefreshType.ADD_GLUE_PARTITION
+    ]
+    if athena_routes:
+        statements.extend(_athena_statements(athena_routes, block.results_bucket, arns, workgroup))
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _athena_statements(
+    routes: Sequence[TableRoute], results_bucket: str, arns: Arns, workgroup: str
+) -> list[dict[str, Any]]:
+    """Running ADD PARTITION and MSCK statements: the workgroup, reads of the routes' data (listings kept to
+    the routes' folders), the results."""
+    sources = [route.source for route in routes]
+    buckets = sorted({source.bucket for source in sources})
+    return [
+        allow(
+            "RunRefreshStatements",
+            [
+                "athena:GetQueryExecution",
+                "athena:StartQueryExecution",
+                "athena:StopQueryExecution",
+            ],
+            [arns.regional("athena", f"workgroup/{workgroup}")],
+        ),
+        allow("LocateDataBuckets", ["s3:GetBucketLocation"], [arns.bucket(bucket) for bucket in buckets]),
+        *list_bucket_statements("ListData", arns, sources),
+        allow("ReadDataObjects", ["s3:GetObject"], object_arns(arns, sources)),
+        allow(
+            "ListQueryResults",
+            ["s3:GetBucketLocation", "s3:ListBucket"],
+            [arns.bucket(results_bucket)],
+        ),
+        allow(
+            "WriteQueryResults",
+            ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+            [arns.bucket(f"{results_bucket}/*")],
+        ),
+    ]

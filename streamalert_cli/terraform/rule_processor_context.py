@@ -1,0 +1,137 @@
+"""The context of ``rule_processor.tf.j2``: the function, its dead-letter queue, its S3 and Kinesis triggers.
+
+S3 sources are wired by the shared per-bucket notification (the module gives the invoke permission and the
+notification entries); Kinesis streams by one event source mapping each.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from config_schemas.models import Config, RuleProcessorConfig
+from streamalert.constants import (
+    QUEUE_RETENTION_SECONDS,
+    alerts_queue_name,
+    lambda_log_group_name,
+    rule_processor_dead_letter_queue_name,
+    rule_processor_function_name,
+)
+from streamalert_cli.terraform.context import (
+    AWS_TARGET,
+    FUNCTION_DESTINATION,
+    Arns,
+    DeployTarget,
+    allow,
+    dead_letter_alarm,
+    function_context,
+    log_group_context,
+    object_arns,
+)
+
+RULE_MODULE = "rule_processor"
+RULE_HANDLER = "apps.rule_processor.main.handler"
+# S3 invokes the function asynchronously: Lambda retries a failed event twice, then sends it to the DLQ
+ASYNC_MAX_RETRY_ATTEMPTS = 2
+ASYNC_MAX_EVENT_AGE_SECONDS = 6 * 60 * 60
+# Kinesis: bounded retries (the batch is split on errors first), then the failed range goes to the DLQ
+KINESIS_BATCH_SIZE = 100
+KINESIS_MAX_RETRY_ATTEMPTS = 3
+KINESIS_MAX_RECORD_AGE_SECONDS = 24 * 60 * 60
+KINESIS_STARTING_POSITION = "LATEST"
+KINESIS_READ_ACTIONS = [
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+]
+REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+_NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
+
+
+def rule_processor_context(config: Config, target: DeployTarget = AWS_TARGET) -> dict[str, Any]:
+    """The function, alias, role, log group and DLQ; S3 permissions and notifications; Kinesis mappings.
+    On the local target each Kinesis stream gets a stand-in (an AWS account already has its streams)."""
+    block = config.rule_processor
+    if block is None:
+        raise ValueError("lambda.json has no rule_processor_config block")
+    prefix = config.account.prefix
+    arns = Arns(config)
+    function_name = rule_processor_function_name(prefix)
+    log_group = lambda_log_group_name(function_name)
+    dead_letter_name = rule_processor_dead_letter_queue_name(prefix)
+    return {
+        "module": RULE_MODULE,
+        "local": target.local,
+        "tags": {"streamalert:deployment": prefix, "streamalert:processor": "rule"},
+        "function": {
+            **function_context(
+                function_name,
+                f"StreamAlert Rule Processor ({prefix})",
+                RULE_HANDLER,
+                memory=block.memory,
+                timeout=block.timeout,
+                policy=_rule_policy(block, arns, log_group, dead_letter_name, alerts_queue_name(prefix)),
+            ),
+            "log_level": block.log_level,
+        },
+        "log_group": log_group_context(log_group),
+        "dead_letter_queue": {"name": dead_letter_name, "retention_seconds": QUEUE_RETENTION_SECONDS},
+        "alarms": [dead_letter_alarm(dead_letter_name)],
+        "async_invoke": {
+            "max_retry_attempts": ASYNC_MAX_RETRY_ATTEMPTS,
+            "max_event_age_seconds": ASYNC_MAX_EVENT_AGE_SECONDS,
+        },
+        "s3_permissions": [
+            {
+                "statement_id": f"S3Notifications_{_NOT_IDENTIFIER.sub('_', bucket)}",
+                "source_arn": arns.bucket(bucket),
+                "source_account": arns.account,
+            }
+            for bucket in block.buckets
+        ],
+        "kinesis": [
+            {
+                "resource": "stream_" + _NOT_IDENTIFIER.sub("_", stream),
+                "name": stream,
+                "arn": arns.regional("kinesis", f"stream/{stream}"),
+                "batch_size": KINESIS_BATCH_SIZE,
+                "starting_position": KINESIS_STARTING_POSITION,
+                "max_retry_attempts": KINESIS_MAX_RETRY_ATTEMPTS,
+                "max_record_age_seconds": KINESIS_MAX_RECORD_AGE_SECONDS,
+                "function_response_types": [REPORT_BATCH_ITEM_FAILURES],
+                "enabled": block.enabled,
+            }
+            for stream in sorted(block.inputs.kinesis)
+        ],
+        "owned_buckets": [],
+        "protected": [],
+        "notifications": [
+            {
+                "bucket": source.bucket,
+                "id": f"{RULE_MODULE}:{source}",
+                "filter_prefix": source.filter_prefix,
+                "destination": FUNCTION_DESTINATION,
+            }
+            for source in sorted(block.inputs.s3)
+        ],
+    }
+
+
+def _rule_policy(
+    block: RuleProcessorConfig, arns: Arns, log_group: str, dead_letter_name: str, alerts_queue: str
+) -> dict[str, Any]:
+    """What the rule processor calls: GetObject on its sources, GetQueueUrl and SendMessage(Batch) on the
+    alerts queue; what Lambda does with its role: send failed events to the DLQ, read the streams."""
+    statements: list[dict[str, Any]] = [
+        allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [arns.log_group(log_group)]),
+        allow("SendAlerts", ["sqs:GetQueueUrl", "sqs:SendMessage"], [arns.regional("sqs", alerts_queue)]),
+        allow("SendFailedEvents", ["sqs:SendMessage"], [arns.regional("sqs", dead_letter_name)]),
+    ]
+    if block.inputs.s3:
+        statements.append(allow("ReadInputObjects", ["s3:GetObject"], object_arns(arns, block.inputs.s3)))
+    if block.inputs.kinesis:
+        streams = sorted(arns.regional("kinesis", f"stream/{name}") for name in block.inputs.kinesis)
+        statements.append(allow("ReadInputStreams", list(KINESIS_READ_ACTIONS), streams))
+    return {"Version": "2012-10-17", "Statement": statements}

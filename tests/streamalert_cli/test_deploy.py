@@ -1,0 +1,246 @@
+"""scripts/deploy: usage and tool errors (exit 2), invalid config and refused accounts (exit 1), and the step
+sequence against moto with a stand-in terraform that records how it was called."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from botocore.client import BaseClient
+
+from streamalert_cli import deploy, destroy, rollback
+from streamalert_cli.deploy import main
+
+REPO = Path(__file__).resolve().parents[2]
+BASIC = REPO / "tests" / "fixtures" / "terraform" / "configs" / "basic"
+FAKE_TERRAFORM = """#!/bin/sh
+echo "$@" >> "$(dirname "$0")/calls"
+case "$1" in
+  plan) echo "Plan: 23 to add, 0 to change, 0 to destroy." ;;
+  output) echo '{}' ;;
+esac
+"""
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "conf"
+    shutil.copytree(BASIC, target)
+    return target
+
+
+@pytest.fixture
+def fake_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A terraform on PATH that records its arguments in ``calls`` and succeeds."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "terraform"
+    script.write_text(FAKE_TERRAFORM)
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    return bin_dir / "calls"
+
+
+@pytest.fixture
+def no_aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every AWS API call attempted, refused."""
+    calls: list[str] = []
+
+    def refuse(self: BaseClient, operation: str, params: object) -> None:
+        calls.append(operation)
+        raise AssertionError(f"unexpected AWS call {operation}")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
+    return calls
+
+
+def args(config_dir: Path, tmp_path: Path, *extra: str) -> list[str]:
+    return ["--config-dir", str(config_dir), "--build-dir", str(tmp_path / "build"), *extra]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["--processor"], ["--processor", "kinesis"], ["--processor", "athena", "--colour"]],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert "usage: deploy" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("processor", "block"), [("rule", "rule_processor"), ("alert", "alert_processor")])
+def test_processors_missing_from_lambda_json_are_refused(
+    processor: str, block: str, config_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--processor", processor, "--yes", *args(config_dir, tmp_path)]) == 2
+    expected = f"lambda.json has no {block}_config block: nothing to deploy for {processor}"
+    assert expected in capsys.readouterr().err
+
+
+def test_an_invalid_config_stops_before_any_aws_call(
+    config_dir: Path, tmp_path: Path, no_aws_calls: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    lambda_json = config_dir / "lambda.json"
+    document = json.loads(lambda_json.read_text())
+    document["athena_partition_refresh_config"]["memory"] = "lots"
+    document["athena_partition_refresh_config"]["timeout"] = 0
+    lambda_json.write_text(json.dumps(document))
+
+    assert main(["--processor", "athena", "--yes", *args(config_dir, tmp_path)]) == 1
+
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "deploy: the config is invalid; nothing was changed:"
+    assert err[1].startswith("lambda.json: athena_partition_refresh_config.memory: must be an integer")
+    assert err[2].startswith("lambda.json: athena_partition_refresh_config.timeout: must be an integer")
+    assert no_aws_calls == []
+    assert not (tmp_path / "build").exists()
+
+
+def test_an_unreadable_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--processor", "athena", "--yes", *args(tmp_path / "nowhere", tmp_path)]) == 2
+    assert "config directory not found" in capsys.readouterr().err
+
+
+def test_missing_terraform_is_said_as_such(
+    config_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_aws_calls: list[str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    assert main(["--processor", "athena", "--yes", *args(config_dir, tmp_path)]) == 2
+
+    assert capsys.readouterr().err == (
+        "deploy: terraform is not on PATH: install Terraform 1.10 or later (a prerequisite of deploying)\n"
+    )
+    assert no_aws_calls == []
+
+
+def test_without_a_terminal_apply_needs_yes(
+    config_dir: Path, tmp_path: Path, no_aws_calls: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--processor", "athena", *args(config_dir, tmp_path)]) == 2
+    assert "pass --yes" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("moto")
+def test_credentials_of_another_account_are_refused(
+    config_dir: Path,
+    tmp_path: Path,
+    fake_terraform: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "999999999999")
+
+    assert main(["--processor", "athena", "--yes", *args(config_dir, tmp_path)]) == 1
+
+    err = capsys.readouterr().err
+    assert "check AWS account failed: the credentials are of account 999999999999" in err
+    assert "global.json says 123456789012: refusing to deploy" in err
+    assert not fake_terraform.exists()
+
+
+@pytest.mark.usefixtures("moto", "fake_terraform")
+def test_a_session_in_another_region_is_refused(
+    config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+
+    assert main(["--processor", "athena", "--yes", *args(config_dir, tmp_path)]) == 1
+    assert "region is eu-west-1 but global.json says us-east-1" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("moto")
+def test_plan_runs_every_step_up_to_the_plan(
+    config_dir: Path, tmp_path: Path, fake_terraform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--processor", "athena", "--plan", *args(config_dir, tmp_path)]) == 0
+
+    out = capsys.readouterr().out
+    steps = [line.split(":")[1].strip() for line in out.splitlines() if line.startswith("deploy: ")]
+    assert steps == [
+        "validate config",
+        "check AWS account",
+        "render terraform",
+        "package athena",
+        "upload",
+        "state bucket",
+        "terraform init",
+        "terraform plan",
+    ]
+    assert "upload: skipped (--plan)" in out
+    assert "s3://acme-streamalert-terraform-state does not exist yet: planning against an empty state" in out
+    calls = fake_terraform.read_text().splitlines()
+    assert [call.split()[0] for call in calls] == ["fmt", "init", "plan"]
+    assert "-target=module.athena_refresh" in calls[2]
+    assert "-target=aws_s3_bucket_notification.bucket_acme_streamalerts" in calls[2]
+    variables = json.loads((tmp_path / "build" / "terraform" / "aws" / "deploy.tfvars.json").read_text())
+    assert variables["athena_refresh_package"]["bucket"] == "acme-streamalert-source"
+    assert variables["athena_refresh_pinned_version"] == ""
+
+
+@pytest.mark.usefixtures("moto")
+def test_apply_uploads_the_zip_once(
+    config_dir: Path, tmp_path: Path, fake_terraform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--processor", "athena", "--yes", *args(config_dir, tmp_path)]) == 0
+    assert main(["--processor", "all", "--yes", *args(config_dir, tmp_path)]) == 0
+
+    out = capsys.readouterr().out
+    assert "upload: 1 of 1 zips uploaded to s3://acme-streamalert-source" in out
+    assert "upload: 0 of 1 zips uploaded to s3://acme-streamalert-source (unchanged)" in out
+    assert [call.split()[0] for call in fake_terraform.read_text().splitlines()].count("apply") == 2
+
+
+@pytest.mark.parametrize("command", [rollback, destroy])
+def test_rollback_and_destroy_refuse_local(
+    command: object, config_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main_of = command.main  # type: ignore[attr-defined]
+
+    assert main_of(["--processor", "athena", "--local", *args(config_dir, tmp_path)]) == 2
+    assert "--local: the embedded emulator" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("script", "action"), [("scripts/deploy", None), ("manage.py", "deploy")])
+def test_the_executables_run_the_same_code(script: str, action: str | None, config_dir: Path) -> None:
+    command = [sys.executable, str(REPO / script)]
+    if action:
+        command += ["lambda", action]
+    result = subprocess.run(
+        [*command, "--processor", "rule", "--yes", "--config-dir", str(config_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "lambda.json has no rule_processor_config block" in result.stderr
+    assert deploy.COMMAND == "deploy"
+
+
+def test_overlapping_sources_of_two_processors_stop_before_any_aws_call(
+    tmp_path: Path, no_aws_calls: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = tmp_path / "conf"
+    shutil.copytree(BASIC.parent / "all_processors", config_dir)
+    lambda_json = config_dir / "lambda.json"
+    document = json.loads(lambda_json.read_text())
+    document["rule_processor_config"]["inputs"]["s3"] = ["<prefix>-data"]
+    lambda_json.write_text(json.dumps(document))
+
+    assert main(["--processor", "rule", "--yes", *args(config_dir, tmp_path)]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "deploy: render terraform failed: bucket acme-data: the athena_refresh source acme-data/vpc"
+    )
+    assert "rule_processor source acme-data overlap" in err
+    assert no_aws_calls == []
