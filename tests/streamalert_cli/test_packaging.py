@@ -6,6 +6,7 @@ import dataclasses
 import json
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from streamalert_cli.packaging import (
     zip_names,
 )
 from tests.helpers import s3_body
+from tests.imports import tooling_imports
 
 CONFIG_DIR = REPO_ROOT / "tests" / "fixtures" / "terraform" / "configs" / "basic"
 
@@ -146,6 +148,86 @@ def test_the_alert_processor_zip_holds_its_app_and_no_rules(tmp_path: Path) -> N
         names
     )
     assert not any(name.startswith(("rules/", "apps/rule_processor/")) for name in names)
+
+
+# Each zip's top-level entries: the runtime, the config schemas, its app, its config and its vendored
+# dependencies (``<name>-<version>.dist-info`` apart); the rule processor's rules too
+ZIP_TOP_LEVEL = {
+    "athena_refresh": {"streamalert", "config_schemas", "apps", "conf", "marshmallow", "msgspec"},
+    "rule_processor": {"streamalert", "config_schemas", "apps", "conf", "rules", "marshmallow", "msgspec"},
+    "alert_processor": {"streamalert", "config_schemas", "apps", "conf", "marshmallow"},
+}
+TOOLING_PATHS = ("streamalert_cli/", "benchmarks/", "tests/", "scripts/", "tf_templates/", "docs/", "build/")
+
+
+def dist_info_name(entry: str) -> str | None:
+    """``marshmallow`` for ``marshmallow-4.4.0.dist-info``, None for anything else."""
+    name, _, rest = entry.partition("-")
+    return name if rest.endswith(".dist-info") else None
+
+
+@pytest.mark.parametrize("app", sorted(ZIP_TOP_LEVEL))
+def test_a_zip_holds_the_runtime_its_app_config_and_dependencies_and_no_tooling(
+    tmp_path: Path, app: str
+) -> None:
+    package = build_package(app, ALL_PROCESSORS, tmp_path)
+    names = zip_names(package.path)
+    top_level = {name.split("/")[0] for name in names}
+    dist_infos = {entry for entry in top_level if dist_info_name(entry)}
+    runtime = sorted(
+        f"streamalert/{path.relative_to(REPO_ROOT / 'streamalert').as_posix()}"
+        for path in (REPO_ROOT / "streamalert").rglob("*.py")
+        if "__pycache__" not in path.parts
+    )
+
+    assert top_level - dist_infos == ZIP_TOP_LEVEL[app]
+    assert {dist_info_name(entry) for entry in dist_infos} == ZIP_TOP_LEVEL[app] & {"marshmallow", "msgspec"}
+    assert [name for name in names if name.startswith("streamalert/")] == runtime
+    assert {name for name in names if name.startswith("apps/")} == {"apps/__init__.py"} | {
+        name for name in names if name.startswith(f"apps/{app}/")
+    }
+    assert {name for name in names if name.startswith("conf/")} == {
+        "conf/global.json",
+        "conf/lambda.json",
+        "conf/logs.json",
+    }
+    assert [name for name in names if name.startswith(TOOLING_PATHS) or "streamalert_cli" in name] == []
+    with zipfile.ZipFile(package.path) as archive:
+        tooling = {
+            name: tooling_imports(archive.read(name).decode()) for name in names if name.endswith(".py")
+        }
+    assert {name: hits for name, hits in tooling.items() if hits} == {}
+
+
+@pytest.mark.parametrize("app", sorted(ZIP_TOP_LEVEL))
+def test_each_handler_imports_from_its_unpacked_zip_with_the_tooling_unimportable(
+    tmp_path: Path, app: str
+) -> None:
+    with zipfile.ZipFile(build_package(app, ALL_PROCESSORS, tmp_path).path) as archive:
+        archive.extractall(tmp_path / "task")
+    script = (  # boto3 as the Lambda runtime provides it; the tooling and jinja2 cannot be imported
+        "import importlib, json, sys\n"
+        "sys.path.insert(0, '.')\n"
+        "for name in ('streamalert_cli', 'jinja2', 'moto'):\n"
+        "    sys.modules[name] = None\n"
+        f"importlib.import_module('apps.{app}.main')\n"
+        "ours = ('streamalert', 'config_schemas', 'apps', 'rules')\n"
+        "print(json.dumps(sorted({getattr(m, '__file__', None) or '' for n, m in list(sys.modules.items())\n"
+        "                         if m is not None and n.partition('.')[0] in ours})))"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", script],
+        cwd=tmp_path / "task",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    loaded = [Path(name) for name in json.loads(result.stdout)]
+    assert Path(tmp_path / "task" / "apps" / app / "main.py") in loaded
+    assert all(path.is_relative_to(tmp_path / "task") for path in loaded)
 
 
 @pytest.mark.parametrize("app", ["rule_processor", "alert_processor"])
