@@ -3,11 +3,13 @@ every AWS call counted by operation."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 import boto3
 from moto import mock_aws
@@ -22,7 +24,6 @@ from streamalert.constants import (
     athena_queue_name,
     athena_workgroup_name,
 )
-from streamalert_cli.local_handlers import environment
 
 QUEUE_NAME = athena_queue_name(PREFIX)
 # The Lambda's longest timeout: the benchmark measures calls, never a run cut short by its deadline
@@ -144,12 +145,12 @@ def _table_input(table: BenchTable) -> dict[str, Any]:
     }
 
 
-def _aws_environment() -> AbstractContextManager[None]:
-    """Fake credentials and a fixed region, so that nothing can reach a real account."""
-    unset = ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL")
-    return environment(
-        **dict.fromkeys(unset),
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION=REGION,
-    )
+@contextmanager
+def _aws_environment() -> Iterator[None]:
+    """Fake credentials and a fixed region, so that nothing can reach a real account; the environment is
+    restored as it was afterwards."""
+    fake = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": REGION}
+    with mock.patch.dict(os.environ, fake):
+        for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+            os.environ.pop(name, None)
+        yield
