@@ -9,7 +9,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,22 +60,16 @@ def run_handler(
     log_path: Path,
     extra_env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Call ``apps.<app>.main.handler(event, context)`` with the config of ``config_dir``; its output
-    (JSON logs, EMF metrics) goes to ``log_path``. Its warm caches are cleared before and after, so that
-    it reads this config and these clients (the emulator's), not those of an earlier call."""
-    main = importlib.import_module(f"apps.{app}.main")
-    caches = [value for name, value in vars(main).items() if name.startswith("warm_")]
+    """Call a new handler of ``apps.<app>.main`` (what its ``new_handler()`` returns: warm state of its
+    own, so that it reads the config of ``config_dir`` and the emulator's clients, not those of an earlier
+    call) with ``event`` and a context; its output (JSON logs, EMF metrics) goes to ``log_path``."""
+    new_handler: Callable[[], Callable[[dict[str, Any], Any], dict[str, Any]]]
+    new_handler = importlib.import_module(f"apps.{app}.main").new_handler
     values = {ENV_CONFIG_DIR: str(config_dir.resolve()), **(extra_env or {})}
     with environment(**values), log_path.open("w", encoding="utf-8") as log:
-        for cache in caches:
-            cache.cache_clear()
-        try:
-            with redirect_stdout(log), redirect_stderr(log):
-                result: dict[str, Any] = main.handler(dict(event), FakeLambdaContext(app, timeout))
-        finally:
-            for cache in caches:
-                cache.cache_clear()
-    return result
+        handler = new_handler()
+        with redirect_stdout(log), redirect_stderr(log):
+            return handler(dict(event), FakeLambdaContext(app, timeout))
 
 
 def s3_event(s3_object: S3Object, size: int, region: str) -> dict[str, Any]:

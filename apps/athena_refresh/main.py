@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,27 +16,36 @@ from streamalert.deadline import Deadline
 from streamalert.sqs import messages_from_event
 
 PACKAGED_CONFIG_DIR = Path(__file__).resolve().parents[2] / "conf"
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-@functools.cache
-def warm_config() -> Config:
-    """The deployment's config, read once per warm container."""
+def read_config() -> Config:
+    """The deployment's config: ``STREAMALERT_CONFIG_DIR``'s, else the one packaged beside the code."""
     return load_config(config_dir_from_env(PACKAGED_CONFIG_DIR))
 
 
-@functools.cache
-def warm_refresher() -> PartitionRefresher:
-    """The refresher and its clients, built once per warm container."""
-    return PartitionRefresher.from_config(warm_config(), RefreshSettings.from_env(os.environ))
+def new_handler() -> Handler:
+    """A handler with warm state of its own: its first call reads the config and builds the refresher and
+    its clients, the next ones reuse them. Lambda calls ``handler``, made once per container; a run outside
+    Lambda (the local proof) takes a new one, which reads that run's config and clients."""
+    config = functools.cache(read_config)
+
+    @functools.cache
+    def refresher() -> PartitionRefresher:
+        return PartitionRefresher.from_config(config(), RefreshSettings.from_env(os.environ))
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        block = config().athena_refresh
+        logger.configure(block.log_level if block else "info")
+        messages = messages_from_event(event)
+        if block is None or not block.enabled:
+            return disabled_response(messages)
+        deadline = Deadline.from_context(context)
+        if messages is not None:
+            return refresher().run_event_source(messages, deadline)
+        return refresher().run_scheduled(deadline)
+
+    return handler
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    block = warm_config().athena_refresh
-    logger.configure(block.log_level if block else "info")
-    messages = messages_from_event(event)
-    if block is None or not block.enabled:
-        return disabled_response(messages)
-    deadline = Deadline.from_context(context)
-    if messages is not None:
-        return warm_refresher().run_event_source(messages, deadline)
-    return warm_refresher().run_scheduled(deadline)
+handler = new_handler()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,23 +109,6 @@ def write_config(directory: Path, refresh_type: str) -> None:
     shutil.copy(REPO / "conf" / "logs.json", directory / "logs.json")
 
 
-@pytest.fixture(autouse=True)
-def cold_containers() -> Iterator[None]:
-    caches = (
-        rule_main.warm_config,
-        rule_main.warm_processor,
-        alert_main.warm_config,
-        alert_main.warm_processor,
-        athena_main.warm_config,
-        athena_main.warm_refresher,
-    )
-    for cache in caches:
-        cache.cache_clear()
-    yield
-    for cache in caches:
-        cache.cache_clear()
-
-
 @pytest.fixture
 def account(moto: None) -> Account:
     s3 = boto3.client("s3", region_name=REGION)
@@ -171,7 +153,13 @@ def account(moto: None) -> Account:
 def run_pipeline(
     account: Account, config_dir: Path, monkeypatch: pytest.MonkeyPatch, refresh_type: str
 ) -> None:
-    """A CloudTrail file dropped in the input bucket, then each function where AWS would invoke it."""
+    """A CloudTrail file dropped in the input bucket, then each function where AWS would invoke it (one
+    cold container each: a new handler)."""
+    rule_handler, alert_handler, refresh_handler = (
+        rule_main.new_handler(),
+        alert_main.new_handler(),
+        athena_main.new_handler(),
+    )
     write_config(config_dir, refresh_type)
     monkeypatch.setenv("STREAMALERT_CONFIG_DIR", str(config_dir))
     monkeypatch.setenv("STREAMALERT_RECEIVE_WAIT_SECONDS", "0")
@@ -189,7 +177,7 @@ def run_pipeline(
     # S3 -> rule processor: the notification S3 wrote, handed over as Lambda would
     s3_events = [json.loads(m["Body"]) for m in account.take(INPUT_NOTIFICATIONS)]
     [s3_event] = [event for event in s3_events if "Records" in event]
-    summary = rule_main.handler(s3_event, FakeContext())
+    summary = rule_handler(s3_event, FakeContext())
     assert summary["alerts_sent"] == 12
 
     # alerts queue -> alert processor, in batches of 10 as the event source mapping sends them
@@ -205,10 +193,10 @@ def run_pipeline(
             }
             for m in messages[start : start + 10]
         ]
-        assert alert_main.handler({"Records": records_of_batch}, FakeContext()) == {"batchItemFailures": []}
+        assert alert_handler({"Records": records_of_batch}, FakeContext()) == {"batchItemFailures": []}
 
     # alerts bucket -> (S3 notification on the refresh queue) -> refresh function on its schedule
-    refresh = athena_main.handler(SCHEDULED_EVENT, FakeContext())
+    refresh = refresh_handler(SCHEDULED_EVENT, FakeContext())
     assert refresh["messages_deleted"] == refresh["messages_received"] >= 12
 
 

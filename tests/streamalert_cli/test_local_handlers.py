@@ -1,4 +1,5 @@
-"""The events the --local proof hands the handlers are those the handlers' own parsers read."""
+"""The --local proof runs each handler as a cold container would (a new handler from the app's
+``new_handler()``), with events the handlers' own parsers read."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from apps.rule_processor.inputs import s3_notification
 from streamalert.constants import ENV_CONFIG_DIR
 from streamalert.s3_events import S3Object
 from streamalert.sqs import messages_from_event
-from streamalert_cli.local_handlers import environment, s3_event, sqs_event
+from streamalert_cli.local_handlers import environment, run_handler, s3_event, sqs_event
+from tests.helpers import ACCOUNT_ID, REGION, write_json
 
 
 def test_the_s3_event_announces_the_object() -> None:
@@ -52,3 +54,29 @@ def test_the_environment_is_restored(tmp_path: Path) -> None:
         assert os.environ[ENV_CONFIG_DIR] == str(tmp_path)
 
     assert os.environ.get(ENV_CONFIG_DIR) == before
+
+
+def alert_config(directory: Path, *, enabled: bool) -> Path:
+    directory.mkdir()
+    write_json(
+        directory / "global.json",
+        {"account": {"aws_account_id": ACCOUNT_ID, "prefix": "acme", "region": REGION}},
+    )
+    write_json(
+        directory / "lambda.json", {"alert_processor_config": {"outputs": ["s3:alerts"], "enabled": enabled}}
+    )
+    return directory
+
+
+def test_each_run_is_a_cold_container_that_reads_its_own_config(tmp_path: Path) -> None:
+    enabled = alert_config(tmp_path / "enabled", enabled=True)
+    disabled = alert_config(tmp_path / "disabled", enabled=False)
+    log_path = tmp_path / "handler.log"
+
+    first = run_handler("alert_processor", {}, config_dir=enabled, timeout=5, log_path=log_path)
+    logged = log_path.read_text()
+    second = run_handler("alert_processor", {}, config_dir=disabled, timeout=5, log_path=log_path)
+
+    assert first == {"batchItemFailures": []}
+    assert "Not an SQS event" in logged
+    assert second == {"enabled": False}

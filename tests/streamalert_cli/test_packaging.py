@@ -210,7 +210,7 @@ def test_each_handler_imports_from_its_unpacked_zip_with_the_tooling_unimportabl
         "sys.path.insert(0, '.')\n"
         "for name in ('streamalert_cli', 'jinja2', 'moto'):\n"
         "    sys.modules[name] = None\n"
-        f"importlib.import_module('apps.{app}.main')\n"
+        f"assert callable(importlib.import_module('apps.{app}.main').handler)\n"
         "ours = ('streamalert', 'config_schemas', 'apps', 'rules')\n"
         "print(json.dumps(sorted({getattr(m, '__file__', None) or '' for n, m in list(sys.modules.items())\n"
         "                         if m is not None and n.partition('.')[0] in ours})))"

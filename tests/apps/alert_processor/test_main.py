@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +13,10 @@ from tests.apps.alert_processor.conftest import Account, make_alert, sqs_event
 from tests.helpers import ACCOUNT_ID, REGION, FakeContext, write_json
 
 
-@pytest.fixture(autouse=True)
-def cold_container() -> Iterator[None]:
-    main.warm_config.cache_clear()
-    main.warm_processor.cache_clear()
-    yield
-    main.warm_config.cache_clear()
-    main.warm_processor.cache_clear()
+@pytest.fixture
+def handler() -> main.Handler:
+    """The handler of a cold container: warm state of its own."""
+    return main.new_handler()
 
 
 def write_config(directory: Path, **block: Any) -> Path:
@@ -39,17 +35,19 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return write_config(tmp_path / "conf")
 
 
-def test_an_sqs_invocation_writes_the_alerts(account: Account, config_dir: Path) -> None:
+def test_an_sqs_invocation_writes_the_alerts(
+    handler: main.Handler, account: Account, config_dir: Path
+) -> None:
     alert = make_alert()
 
-    response = main.handler(sqs_event(alert.to_json(), "garbage"), FakeContext())
+    response = handler(sqs_event(alert.to_json(), "garbage"), FakeContext())
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert list(account.stored_alerts()) == [alert.s3_key]
 
 
 def test_warm_container_reuses_config_and_clients(
-    account: Account, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+    handler: main.Handler, account: Account, config_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = aws.client
     made: list[str] = []
@@ -60,31 +58,44 @@ def test_warm_container_reuses_config_and_clients(
 
     monkeypatch.setattr(aws, "client", counted_client)
 
-    main.handler(sqs_event(make_alert(1).to_json()), FakeContext())
-    main.handler(sqs_event(make_alert(2).to_json()), FakeContext())
+    handler(sqs_event(make_alert(1).to_json()), FakeContext())
+    handler(sqs_event(make_alert(2).to_json()), FakeContext())
 
     assert made == ["s3"]
     assert len(account.stored_alerts()) == 2
 
 
-def test_disabled_function_hands_every_message_back(account: Account, config_dir: Path) -> None:
+def test_disabled_function_hands_every_message_back(
+    handler: main.Handler, account: Account, config_dir: Path
+) -> None:
     write_config(config_dir, enabled=False)
     account.calls.reset()
 
-    assert main.handler(sqs_event(make_alert().to_json()), FakeContext()) == {
+    assert handler(sqs_event(make_alert().to_json()), FakeContext()) == {
         "batchItemFailures": [{"itemIdentifier": "m0"}]
     }
-    assert main.handler({}, FakeContext()) == {"enabled": False}
+    assert handler({}, FakeContext()) == {"enabled": False}
     assert sum(account.calls.calls.values()) == 0
 
 
-def test_an_event_that_is_not_from_sqs_does_nothing(account: Account, config_dir: Path) -> None:
-    assert main.handler({"source": "aws.events"}, FakeContext()) == {"batchItemFailures": []}
+def test_an_event_that_is_not_from_sqs_does_nothing(
+    handler: main.Handler, account: Account, config_dir: Path
+) -> None:
+    assert handler({"source": "aws.events"}, FakeContext()) == {"batchItemFailures": []}
     assert account.stored_alerts() == {}
+
+
+def test_each_new_handler_has_warm_state_of_its_own(account: Account, config_dir: Path) -> None:
+    warm = main.new_handler()
+    warm({}, FakeContext())
+    write_config(config_dir, enabled=False)
+
+    assert warm({}, FakeContext()) != {"enabled": False}  # its config was read once, when it was cold
+    assert main.new_handler()({}, FakeContext()) == {"enabled": False}
 
 
 def test_packaged_config_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STREAMALERT_CONFIG_DIR", raising=False)
 
     assert Path(main.__file__).resolve().parents[2] / "conf" == main.PACKAGED_CONFIG_DIR
-    assert main.warm_config().alert_processor is not None
+    assert main.read_config().alert_processor is not None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,10 @@ LAMBDA_BLOCK = {
 }
 
 
-@pytest.fixture(autouse=True)
-def cold_container() -> Iterator[None]:
-    main.warm_config.cache_clear()
-    main.warm_refresher.cache_clear()
-    yield
-    main.warm_config.cache_clear()
-    main.warm_refresher.cache_clear()
+@pytest.fixture
+def handler() -> main.Handler:
+    """The handler of a cold container: warm state of its own."""
+    return main.new_handler()
 
 
 def write_config(directory: Path, **block: object) -> Path:
@@ -49,11 +45,13 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return write_config(tmp_path / "conf")
 
 
-def test_scheduled_invocation_registers_and_deletes(deployment: Deployment, config_dir: Path) -> None:
+def test_scheduled_invocation_registers_and_deletes(
+    handler: main.Handler, deployment: Deployment, config_dir: Path
+) -> None:
     deployment.send(s3_body(("acme.streamalerts", "alerts/dt=2024-05-01-00/a.json")))
     scheduled_event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
 
-    summary = main.handler(scheduled_event, FakeContext())
+    summary = handler(scheduled_event, FakeContext())
 
     assert summary["messages_deleted"] == 1
     assert list(deployment.partitions("alerts")) == [("2024-05-01-00",)]
@@ -61,7 +59,7 @@ def test_scheduled_invocation_registers_and_deletes(deployment: Deployment, conf
 
 
 def test_event_source_invocation_returns_batch_item_failures(
-    deployment: Deployment, config_dir: Path
+    handler: main.Handler, deployment: Deployment, config_dir: Path
 ) -> None:
     event = {
         "Records": [
@@ -75,25 +73,27 @@ def test_event_source_invocation_returns_batch_item_failures(
         ]
     }
 
-    assert main.handler(event, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
+    assert handler(event, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
 
 
-def test_disabled_function_touches_nothing(deployment: Deployment, config_dir: Path) -> None:
+def test_disabled_function_touches_nothing(
+    handler: main.Handler, deployment: Deployment, config_dir: Path
+) -> None:
     write_config(config_dir, enabled=False)
     deployment.send(s3_body(("acme.streamalerts", "alerts/dt=2024-05-01-00/a.json")))
     deployment.calls.reset()
 
-    assert main.handler({}, FakeContext()) == {"enabled": False}
+    assert handler({}, FakeContext()) == {"enabled": False}
     sqs_event = {
         "Records": [{"messageId": "m", "receiptHandle": "r", "body": "{}", "eventSource": "aws:sqs"}]
     }
-    assert main.handler(sqs_event, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": "m"}]}
+    assert handler(sqs_event, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": "m"}]}
     assert sum(deployment.calls.calls.values()) == 0
     assert deployment.messages_left() == 1
 
 
 def test_warm_container_reuses_config_and_clients(
-    deployment: Deployment, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+    handler: main.Handler, deployment: Deployment, config_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = aws.client
     made: list[str] = []
@@ -106,19 +106,28 @@ def test_warm_container_reuses_config_and_clients(
 
     monkeypatch.setattr(aws, "client", counted_client)
 
-    main.handler({}, FakeContext())
-    main.handler({}, FakeContext())
+    handler({}, FakeContext())
+    handler({}, FakeContext())
 
     assert deployment.calls["GetQueueUrl"] == 1
     assert deployment.calls["GetDatabase"] == 1
     assert sorted(made) == ["athena", "glue", "sqs"]
 
 
+def test_each_new_handler_has_warm_state_of_its_own(deployment: Deployment, config_dir: Path) -> None:
+    warm = main.new_handler()
+    warm({}, FakeContext())
+    write_config(config_dir, enabled=False)
+
+    assert warm({}, FakeContext()) != {"enabled": False}  # its config was read once, when it was cold
+    assert main.new_handler()({}, FakeContext()) == {"enabled": False}
+
+
 def test_packaged_config_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STREAMALERT_CONFIG_DIR", raising=False)
 
     assert Path(main.__file__).resolve().parents[2] / "conf" == main.PACKAGED_CONFIG_DIR
-    assert main.warm_config().account.prefix == "acme"
+    assert main.read_config().account.prefix == "acme"
 
 
 @pytest.mark.parametrize(("value", "wait"), [("", 1), ("0", 0), ("2", 2)])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,10 @@ from tests.apps.rule_processor.conftest import Account, cloudtrail_file, kinesis
 from tests.helpers import ACCOUNT_ID, REGION, REPO, FakeContext, write_json
 
 
-@pytest.fixture(autouse=True)
-def cold_container() -> Iterator[None]:
-    main.warm_config.cache_clear()
-    main.warm_processor.cache_clear()
-    yield
-    main.warm_config.cache_clear()
-    main.warm_processor.cache_clear()
+@pytest.fixture
+def handler() -> main.Handler:
+    """The handler of a cold container: warm state of its own."""
+    return main.new_handler()
 
 
 def write_config(directory: Path, **block: Any) -> Path:
@@ -46,24 +42,26 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return write_config(tmp_path / "conf")
 
 
-def test_an_s3_invocation_queues_alerts(account: Account, config_dir: Path) -> None:
+def test_an_s3_invocation_queues_alerts(handler: main.Handler, account: Account, config_dir: Path) -> None:
     key = account.put("AWSLogs/a.json.gz", cloudtrail_file(sample("root_account_use")))
 
-    summary = main.handler(s3_event(key), FakeContext())
+    summary = handler(s3_event(key), FakeContext())
 
     assert summary["alerts_sent"] == 2
     assert {alert["rule_name"] for alert in account.queued_alerts()} == {"root_account_use"}
 
 
-def test_a_kinesis_invocation_returns_batch_item_failures(account: Account, config_dir: Path) -> None:
+def test_a_kinesis_invocation_returns_batch_item_failures(
+    handler: main.Handler, account: Account, config_dir: Path
+) -> None:
     event = kinesis_event(json.dumps(sample("root_account_use")[1]).encode())
 
-    assert main.handler(event, FakeContext()) == {"batchItemFailures": []}
+    assert handler(event, FakeContext()) == {"batchItemFailures": []}
     assert len(account.queued_alerts()) == 1
 
 
 def test_warm_container_reuses_config_rules_and_clients(
-    account: Account, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+    handler: main.Handler, account: Account, config_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = aws.client
     made: list[str] = []
@@ -77,32 +75,32 @@ def test_warm_container_reuses_config_rules_and_clients(
     monkeypatch.setattr(aws, "client", counted_client)
     key = account.put("a.json.gz", cloudtrail_file(sample("root_account_use")))
 
-    main.handler(s3_event(key), FakeContext())
-    main.handler(s3_event(key), FakeContext())
+    handler(s3_event(key), FakeContext())
+    handler(s3_event(key), FakeContext())
 
     assert sorted(made) == ["s3", "sqs"]
     assert account.calls["GetQueueUrl"] == 1
     assert account.calls["GetObject"] == 2
 
 
-def test_disabled_function_touches_nothing(account: Account, config_dir: Path) -> None:
+def test_disabled_function_touches_nothing(handler: main.Handler, account: Account, config_dir: Path) -> None:
     write_config(config_dir, enabled=False)
     key = account.put("a.json.gz", cloudtrail_file(sample("root_account_use")))
     account.calls.reset()
 
-    assert main.handler(s3_event(key), FakeContext()) == {"enabled": False}
-    assert main.handler(kinesis_event(b"{}", b"{}"), FakeContext()) == {
+    assert handler(s3_event(key), FakeContext()) == {"enabled": False}
+    assert handler(kinesis_event(b"{}", b"{}"), FakeContext()) == {
         "batchItemFailures": [{"itemIdentifier": "49590000"}, {"itemIdentifier": "49590001"}]
     }
     assert sum(account.calls.calls.values()) == 0
 
 
 def test_rules_that_cannot_fire_are_logged_at_cold_start(
-    account: Account, config_dir: Path, capsys: pytest.CaptureFixture[str]
+    handler: main.Handler, account: Account, config_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_json(config_dir / "logs.json", {"app:events": {"schema": {"event": "string"}}})
 
-    main.handler({}, FakeContext())
+    handler({}, FakeContext())
 
     problems = [
         json.loads(line) for line in capsys.readouterr().err.splitlines() if "Rule misconfigured" in line
@@ -111,8 +109,17 @@ def test_rules_that_cannot_fire_are_logged_at_cold_start(
     assert all("logs.json does not declare" in entry["context"]["problem"] for entry in problems)
 
 
+def test_each_new_handler_has_warm_state_of_its_own(account: Account, config_dir: Path) -> None:
+    warm = main.new_handler()
+    warm({}, FakeContext())
+    write_config(config_dir, enabled=False)
+
+    assert warm({}, FakeContext()) != {"enabled": False}  # its config was read once, when it was cold
+    assert main.new_handler()({}, FakeContext()) == {"enabled": False}
+
+
 def test_packaged_config_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STREAMALERT_CONFIG_DIR", raising=False)
 
     assert Path(main.__file__).resolve().parents[2] / "conf" == main.PACKAGED_CONFIG_DIR
-    assert main.warm_config().rule_processor is not None
+    assert main.read_config().rule_processor is not None
