@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import ValidationError, post_load, validates_schema
 
@@ -77,14 +77,29 @@ class RefreshTypeSchema(StrictSchema):
         return tuple(route for refresh_type in RefreshType for route in data[refresh_type.value])
 
 
-class AthenaRefreshConfigSchema(StrictSchema):
-    """``athena_partition_refresh_config``: every key optional with a documented default, except that
-    ``refresh_type`` must map at least one source. ``<prefix>`` is substituted by ``ConfigSchema``."""
+class FunctionSettingsSchema(StrictSchema):
+    """``enabled``, ``log_level``, ``memory`` and ``timeout``: the keys every function's block has (loaded
+    into ``models.FunctionSettings``). Each block's schema derives from it and names its own defaults."""
+
+    default_memory: ClassVar[int] = 128
+    default_timeout: ClassVar[int] = 60
 
     enabled = StrictBoolean(load_default=True)
     log_level = StrictString('must be "info" or "debug"', check=_log_level_problem, load_default="info")
-    memory = StrictInteger(128, 10240, load_default=128)
-    timeout = StrictInteger(1, 900, load_default=60)
+    memory = StrictInteger(128, 10240)
+    timeout = StrictInteger(1, 900)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # marshmallow copies the declared fields into each instance: these defaults stay the block's own
+        self.fields["memory"].load_default = self.default_memory
+        self.fields["timeout"].load_default = self.default_timeout
+
+
+class AthenaRefreshConfigSchema(FunctionSettingsSchema):
+    """``athena_partition_refresh_config``: every key optional with a documented default, except that
+    ``refresh_type`` must map at least one source. ``<prefix>`` is substituted by ``ConfigSchema``."""
+
     refresh_interval = StrictString(
         _SCHEDULE_EXPECTATION,
         check=_schedule_problem,
@@ -142,14 +157,13 @@ class RuleInputsSchema(StrictSchema):
         return RuleInputs(**data)
 
 
-class RuleProcessorConfigSchema(StrictSchema):
+class RuleProcessorConfigSchema(FunctionSettingsSchema):
     """``rule_processor_config``: every key optional with a documented default, except that ``inputs``
     must name at least one bucket or stream."""
 
-    enabled = StrictBoolean(load_default=True)
-    log_level = StrictString('must be "info" or "debug"', check=_log_level_problem, load_default="info")
-    memory = StrictInteger(128, 10240, load_default=256)
-    timeout = StrictInteger(1, 900, load_default=120)
+    default_memory = 256
+    default_timeout = 120
+
     inputs = StrictNested(RuleInputsSchema, load_default=RuleInputs)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
@@ -167,14 +181,10 @@ class RuleProcessorConfigSchema(StrictSchema):
         return RuleProcessorConfig(**data)
 
 
-class AlertProcessorConfigSchema(StrictSchema):
+class AlertProcessorConfigSchema(FunctionSettingsSchema):
     """``alert_processor_config``: every key optional with a documented default; ``outputs`` must hold
     ``s3:alerts``, the output that makes every alert searchable in Athena."""
 
-    enabled = StrictBoolean(load_default=True)
-    log_level = StrictString('must be "info" or "debug"', check=_log_level_problem, load_default="info")
-    memory = StrictInteger(128, 10240, load_default=128)
-    timeout = StrictInteger(1, 900, load_default=60)
     outputs = StrictList(
         "must be an array of output names", _parse_output, unique=True, load_default=(ALERTS_S3_OUTPUT,)
     )

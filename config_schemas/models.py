@@ -87,13 +87,20 @@ class GlobalConfig:
 
 
 @dataclass(frozen=True)
-class AthenaRefreshConfig:
-    """The ``athena_partition_refresh_config`` block of ``lambda.json``, ``<prefix>`` already substituted."""
+class FunctionSettings:
+    """What every function's block of ``lambda.json`` sets: whether it runs, how much it logs, its memory
+    (MB) and timeout (seconds). Each block derives from it, so callers read ``block.timeout``."""
 
     enabled: bool
     log_level: str
     memory: int
     timeout: int
+
+
+@dataclass(frozen=True)
+class AthenaRefreshConfig(FunctionSettings):
+    """The ``athena_partition_refresh_config`` block of ``lambda.json``, ``<prefix>`` already substituted."""
+
     refresh_interval: str
     routes: tuple[TableRoute, ...]
     database_name: str
@@ -119,13 +126,9 @@ class RuleInputs:
 
 
 @dataclass(frozen=True)
-class RuleProcessorConfig:
+class RuleProcessorConfig(FunctionSettings):
     """The ``rule_processor_config`` block of ``lambda.json``, ``<prefix>`` already substituted."""
 
-    enabled: bool
-    log_level: str
-    memory: int
-    timeout: int
     inputs: RuleInputs
 
     @property
@@ -135,13 +138,9 @@ class RuleProcessorConfig:
 
 
 @dataclass(frozen=True)
-class AlertProcessorConfig:
+class AlertProcessorConfig(FunctionSettings):
     """The ``alert_processor_config`` block of ``lambda.json``: ``outputs`` always holds ``s3:alerts``."""
 
-    enabled: bool
-    log_level: str
-    memory: int
-    timeout: int
     outputs: tuple[str, ...]
 
 

@@ -12,8 +12,21 @@ from marshmallow import ValidationError
 
 from config_schemas.config import ConfigSchema
 from config_schemas.errors import flatten_errors
-from config_schemas.lambda_config import AlertProcessorConfigSchema, RuleProcessorConfigSchema
-from config_schemas.models import AlertProcessorConfig, Config, RuleInputs, RuleProcessorConfig, Source
+from config_schemas.lambda_config import (
+    AlertProcessorConfigSchema,
+    AthenaRefreshConfigSchema,
+    FunctionSettingsSchema,
+    RuleProcessorConfigSchema,
+)
+from config_schemas.models import (
+    AlertProcessorConfig,
+    AthenaRefreshConfig,
+    Config,
+    FunctionSettings,
+    RuleInputs,
+    RuleProcessorConfig,
+    Source,
+)
 
 ACCOUNT = {"aws_account_id": "123456789012", "prefix": "acme", "region": "us-east-1"}
 LOGS = {"cloudtrail:events": {"schema": {"eventName": "string"}}}
@@ -293,3 +306,23 @@ def test_any_json_is_either_valid_or_reported_never_a_crash(rule: Any, alert: An
         lines = flatten_errors(err.messages_dict)
         assert lines
         assert all(str(line).startswith(("lambda.json: ", "logs.json: ")) for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("schema", "model", "memory", "timeout"),
+    [
+        (AthenaRefreshConfigSchema, AthenaRefreshConfig, 128, 60),
+        (RuleProcessorConfigSchema, RuleProcessorConfig, 256, 120),
+        (AlertProcessorConfigSchema, AlertProcessorConfig, 128, 60),
+    ],
+)
+def test_every_block_has_the_common_function_settings_with_its_own_defaults(
+    schema: type[FunctionSettingsSchema], model: type[FunctionSettings], memory: int, timeout: int
+) -> None:
+    RuleProcessorConfigSchema()  # another block's defaults must not leak into this one
+    fields = schema().fields
+
+    assert issubclass(schema, FunctionSettingsSchema)
+    assert issubclass(model, FunctionSettings)
+    assert list(fields)[:4] == ["enabled", "log_level", "memory", "timeout"]
+    assert (fields["memory"].load_default, fields["timeout"].load_default) == (memory, timeout)
