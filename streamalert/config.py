@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from config_schemas.config import CONFIG_FILES, OPTIONAL_CONFIG_FILES, ConfigSchema
+from config_schemas.config import CONFIG_FILES, LAMBDA_FILE, OPTIONAL_CONFIG_FILES, ConfigSchema
 from config_schemas.errors import ErrorLine, ErrorPath, flatten_errors, sort_errors
 from config_schemas.models import Config
 from streamalert.constants import ENV_CONFIG_DIR
@@ -42,6 +42,15 @@ class ConfigValidationError(ConfigError):
     def lines(self) -> list[str]:
         """Each error as ``<file>: <path>: <message>``."""
         return [str(error) for error in self.errors]
+
+
+class MissingBlockError(ConfigError):
+    """``lambda.json`` has no block for the function asked for (its blocks are optional, a function's own
+    code needs its block); ``block`` names it."""
+
+    def __init__(self, block: str) -> None:
+        self.block = block
+        super().__init__(f"{LAMBDA_FILE} has no {block} block")
 
 
 class _JSONObject(dict[str, Any]):

@@ -13,9 +13,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from apps.alert_processor.outputs import AlertOutput, OutputResources, build_outputs
+from config_schemas.lambda_config import ALERT_PROCESSOR_BLOCK
 from config_schemas.models import Config
 from streamalert import aws
 from streamalert.alerts import Alert, AlertFormatError
+from streamalert.config import MissingBlockError
 from streamalert.constants import ALERTS_S3_OUTPUT, alerts_bucket_name
 from streamalert.logger import context, get_logger
 from streamalert.sqs import QueueMessage
@@ -36,7 +38,7 @@ class AlertProcessor:
         """Wire the outputs of a deployment with clients from the one factory."""
         block = config.alert_processor
         if block is None:
-            raise ValueError("lambda.json has no alert_processor_config block")
+            raise MissingBlockError(ALERT_PROCESSOR_BLOCK)
         aws_settings = aws.AwsSettings(region=config.account.region)
         resources = OutputResources(
             s3_client=aws.s3_client(aws_settings), alerts_bucket=alerts_bucket_name(config.account.prefix)

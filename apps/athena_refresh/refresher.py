@@ -13,9 +13,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from apps.athena_refresh.committer import CommitResult, PartitionCommitter
 from apps.athena_refresh.plan import Planner, RefreshPlan
 from apps.athena_refresh.routing import SourceRouter
+from config_schemas.lambda_config import ATHENA_BLOCK
 from config_schemas.models import AthenaRefreshConfig, Config
 from streamalert import aws, metrics
 from streamalert.athena import AthenaQueryRunner
+from streamalert.config import MissingBlockError
 from streamalert.constants import (
     ATHENA_METRICS_NAMESPACE,
     ENV_RECEIVE_WAIT_SECONDS,
@@ -136,7 +138,7 @@ class PartitionRefresher:
         timeout, every attempt of their calls kept inside the run."""
         block = config.athena_refresh
         if block is None:
-            raise ValueError("lambda.json has no athena_partition_refresh_config block")
+            raise MissingBlockError(ATHENA_BLOCK)
         aws_settings = aws.AwsSettings.for_function(config.account.region, block.timeout)
         clients = (
             aws.sqs_client(aws_settings),
@@ -259,11 +261,14 @@ class PartitionRefresher:
 
     def _commit(self, messages: list[QueueMessage], budget: RunBudget) -> tuple[RefreshPlan, CommitResult]:
         """Plan the messages with table metadata read once this run (a schema change is seen by the next
-        run), then commit the plan."""
+        run), then commit the plan. A table read starts only with time for it: a table the run has no
+        time to read keeps its messages, as one that cannot be read."""
         tables: dict[str, TableInfo] = {}
 
         def table(name: str) -> TableInfo:
             if name not in tables:
+                if not budget.may_call():
+                    raise aws.NoTimeForCallError(event_name=f"GetTable of table {name!r}")
                 tables[name] = self._catalog.get_table(name)
             return tables[name]
 

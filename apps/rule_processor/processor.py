@@ -13,9 +13,11 @@ from apps.rule_processor.classifier import Classifier
 from apps.rule_processor.inputs import KinesisRecord, kinesis_records, s3_notification
 from apps.rule_processor.rule_engine import RuleEngine
 from apps.rule_processor.sender import AlertSender
+from config_schemas.lambda_config import RULE_PROCESSOR_BLOCK
 from config_schemas.models import Config
 from streamalert import aws
 from streamalert.alerts import Alert
+from streamalert.config import MissingBlockError
 from streamalert.constants import SQS_MAX_BATCH, alerts_queue_name
 from streamalert.exceptions import StreamAlertError
 from streamalert.json_records import READ_ERRORS, JsonProblem, JsonRecord, Limits, read_records
@@ -87,7 +89,7 @@ class RuleProcessor:
         here (log types logs.json lacks, outputs the alert processor lacks) are logged as errors."""
         block = config.rule_processor
         if block is None:
-            raise ValueError("lambda.json has no rule_processor_config block")
+            raise MissingBlockError(RULE_PROCESSOR_BLOCK)
         alert_block = config.alert_processor
         for problem in registry.problems(config.logs.names, alert_block.outputs if alert_block else None):
             LOGGER.error("Rule misconfigured", extra=context(problem=problem))

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from config_schemas.models import RefreshType, Source, TableRoute
+from apps.alert_processor.processor import AlertProcessor
+from apps.athena_refresh.refresher import PartitionRefresher
+from apps.rule_processor.processor import RuleProcessor
+from config_schemas.models import Account, Config, GlobalConfig, RefreshType, Source, TableRoute
 from streamalert.config import (
     ConfigError,
     ConfigFileError,
     ConfigValidationError,
+    MissingBlockError,
     config_dir_from_env,
     load_config,
 )
 from streamalert.constants import ENV_CONFIG_DIR
 from streamalert.exceptions import StreamAlertError
+from streamalert.rules import RuleRegistry
 from tests.helpers import write_json
 
 REPO_CONF = Path(__file__).parents[2] / "conf"
@@ -184,3 +190,23 @@ def test_config_dir_from_env_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV_CONFIG_DIR, raising=False)
 
     assert config_dir_from_env(Path("/var/task/conf")) == Path("/var/task/conf")
+
+
+@pytest.mark.parametrize(
+    ("build", "block"),
+    [
+        (PartitionRefresher.from_config, "athena_partition_refresh_config"),
+        (lambda config: RuleProcessor.from_config(config, RuleRegistry()), "rule_processor_config"),
+        (AlertProcessor.from_config, "alert_processor_config"),
+    ],
+)
+def test_a_function_without_its_block_is_a_missing_block_error(
+    build: Callable[[Config], object], block: str
+) -> None:
+    config = Config(global_config=GlobalConfig(Account("123456789012", "acme", "us-east-1")))
+
+    with pytest.raises(MissingBlockError, match=f"^lambda.json has no {block} block$") as caught:
+        build(config)
+
+    assert caught.value.block == block
+    assert isinstance(caught.value, ConfigError)
