@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from streamalert.exceptions import StreamAlertError
+
 _RATE = re.compile(r"rate\((\S+) (\S+)\)")
 _CRON = re.compile(r"cron\((.*)\)")
 _RATE_UNITS = ("minute", "hour", "day")
@@ -37,8 +39,9 @@ _YEAR = _CronField("year", 1970, 2199)
 _CRON_FIELDS = (_MINUTES, _HOURS, _DAY_OF_MONTH, _MONTH, _DAY_OF_WEEK, _YEAR)
 
 
-class _ScheduleError(ValueError):
-    """A schedule expression that AWS would refuse; the message says why."""
+class _ScheduleError(StreamAlertError):
+    """A schedule expression that AWS would refuse; the message says why. Never leaves this module:
+    ``schedule_problem`` turns it into the problem it returns."""
 
 
 def schedule_problem(expression: str) -> str | None:

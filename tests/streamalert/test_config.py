@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -210,3 +211,18 @@ def test_a_function_without_its_block_is_a_missing_block_error(
 
     assert caught.value.block == block
     assert isinstance(caught.value, ConfigError)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "streamalert.config",
+        *(f"config_schemas.{path.stem}" for path in (REPO_CONF.parent / "config_schemas").glob("[!_]*.py")),
+    ],
+)
+def test_every_error_class_of_the_config_derives_from_the_project_base(module: str) -> None:
+    classes = [value for value in vars(importlib.import_module(module)).values() if isinstance(value, type)]
+
+    errors = [cls for cls in classes if issubclass(cls, Exception) and cls.__module__ == module]
+
+    assert all(issubclass(cls, StreamAlertError) for cls in errors), errors
