@@ -194,3 +194,32 @@ def test_a_slow_glue_never_takes_the_run_past_its_timeout(shared_catalog: Catalo
     assert 0 < len(writes) < 10, (summary, glue.calls[:5])
     assert 0 < summary["messages_deleted"] < 1000
     assert summary["messages_deleted"] == sum(1 for _ in sqs.deleted_at)
+
+
+def test_table_reads_start_only_with_time_for_them(shared_catalog: Catalog) -> None:
+    """Planning reads each table's metadata (GetTable) once a run: six tables at 2 s a read do not fit in
+    what a 12 s run leaves after receiving. A read the run has no time for keeps that table's messages."""
+    clock = VirtualClock()
+    sqs = FakeSqs(clock, QUEUE)
+    for n, layout in enumerate(LAYOUTS):
+        sqs.send(s3_body((layout.bucket, layout.key("us-east-1", 1, 5, f"o{n}"))))
+    glue = SlowGlue(clock, seconds=2.0)
+    fast = FaultInjector(random.Random(0), clock, call_seconds=0.001)
+    database = shared_catalog.new_database(f"deadline_{next(_databases)}")
+    refresher = build_refresher(
+        fast.wrap(sqs, FakeSqs.OPERATIONS),
+        glue.wrap(shared_catalog.glue),
+        fast.wrap(shared_catalog.athena),
+        database,
+        clock,
+        attempt_seconds=2.0,
+    )
+    context = ClockContext(clock, 12)
+
+    summary = refresher.run_scheduled(Deadline.from_context(context))
+
+    assert context.get_remaining_time_in_millis() > 0
+    assert all(ended <= context.ends_at for _operation, _started, ended in glue.calls), glue.calls
+    reads = [call for call in glue.calls if call[0] == "GetTable"]
+    assert 0 < len(reads) < len(LAYOUTS), glue.calls
+    assert summary["messages_kept"] >= len(LAYOUTS) - len(reads)
