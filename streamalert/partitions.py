@@ -130,20 +130,24 @@ def check_under_table(partition: Partition, table_location: str) -> None:
 
 
 def check_repairable(partition: Partition, table_location: str) -> None:
-    """PartitionKeyError unless ``MSCK REPAIR TABLE`` registers the partition: it lists the table's
+    """PartitionKeyError unless ``MSCK REPAIR TABLE`` registers the partition: Athena lists the table's
     ``LOCATION`` for ``name=value/`` folders right under it, one a partition column in the table's order,
-    and skips everything else (other layouts, deeper folders, values Hive escapes such as ``:``)."""
+    and skips everything else without a word: other layouts, deeper folders, folder names that are not
+    lower case (``userId=1/``, ``DT=.../``), columns starting with ``_``, and values with ``:``."""
     check_under_table(partition, table_location)
     rest = partition.location[len(as_folder(table_location)) :].rstrip("/").split("/")
     expected = [
-        f"{column}={value}".lower() for column, value in zip(partition.columns, partition.values, strict=True)
+        f"{column.lower()}={value}" for column, value in zip(partition.columns, partition.values, strict=True)
     ]
-    if [segment.lower() for segment in rest] != expected or any(
-        segment.partition("=")[2] != value for segment, value in zip(rest, partition.values, strict=True)
-    ):
+    if rest != expected:
         raise PartitionKeyError(
-            f"MSCK REPAIR TABLE registers only {'/'.join(expected)}/ folders right under the table's "
-            f"LOCATION {as_folder(table_location)}, not {partition.location}"
+            f"MSCK REPAIR TABLE registers only {'/'.join(expected)}/ folders (column names in lower case) "
+            f"right under the table's LOCATION {as_folder(table_location)}, not {partition.location}"
+        )
+    hidden = [column for column in partition.columns if column.startswith("_")]
+    if hidden:
+        raise PartitionKeyError(
+            f"MSCK REPAIR TABLE skips partition columns starting with '_' ({hidden[0]!r})"
         )
     refused = [value for value in partition.values if ":" in value]
     if refused:

@@ -318,10 +318,30 @@ def test_a_partition_outside_the_table_location_is_refused(table_location: str) 
 
 def test_msck_registers_name_value_folders_right_under_the_table() -> None:
     partition = conform_to_table(
-        partition_from_key("b", "logs/region=x/DT=2024-01-01-05/y.json"), ("region", "dt")
+        partition_from_key("b", "logs/region=x/dt=2024-01-01-05/y.json"), ("region", "dt")
     )
 
     check_repairable(partition, "s3://b/logs")
+
+
+@pytest.mark.parametrize(
+    ("key", "columns", "why"),
+    [
+        ("logs/DT=2024-01-01-05/y.json", ("dt",), "lower case"),
+        ("logs/userId=7/y.json", ("userid",), "lower case"),
+        ("logs/_dt=2024-01-01-05/y.json", ("_dt",), "starting with '_'"),
+    ],
+)
+def test_msck_skips_folders_athena_does_not_read_as_partitions(
+    key: str, columns: tuple[str, ...], why: str
+) -> None:
+    """Athena's MSCK adds no partition whose folder name is not in lower case (AWS Knowledge Center,
+    athena-aws-glue-msck-repair-table) nor one of a column starting with '_' (MSCK REPAIR TABLE docs);
+    ALTER TABLE ADD PARTITION would, but a repair source's message would be deleted with nothing added."""
+    partition = conform_to_table(partition_from_key("b", key), columns)
+
+    with pytest.raises(PartitionKeyError, match=why):
+        check_repairable(partition, "s3://b/logs/")
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,7 @@ def error_log(capsys):
         ("x/sub/dt=2024-01-01-05/y.json", "a folder MSCK does not look into"),
         ("other/dt=2024-01-01-05/y.json", "outside the table's LOCATION"),
         ("x/day=2024-01-01-05/y.json", "a column the table does not have"),
+        ("x/DT=2024-01-01-05/y.json", "a folder name Athena's MSCK does not read (not lower case)"),
     ],
 )
 def test_a_repair_source_keeps_what_msck_cannot_register(deployment, make_refresher, error_log, key, why):
@@ -68,15 +69,16 @@ def test_a_repair_source_registers_hive_folders_under_the_table_and_keeps_the_ot
 ):
     deployment.send(
         s3_body(("acme-legacy", "x/dt=2024-01-01-05/a.json")),
-        s3_body(("acme-legacy", "x/DT=2024-01-01-06/b.json")),  # Hive reads column names without case
-        s3_body(("acme-legacy", "x/2024/01/01/05/c.json")),
+        s3_body(("acme-legacy", "x/dt=2024-01-01-06/b.json")),
+        s3_body(("acme-legacy", "x/DT=2024-01-01-07/c.json")),  # Athena's MSCK skips upper case folders
+        s3_body(("acme-legacy", "x/2024/01/01/05/d.json")),
     )
 
     summary = run(make_refresher())
 
     assert deployment.queries() == ["MSCK REPAIR TABLE `streamalert`.`legacy`"]
     assert summary["tables_repaired"] == ["legacy"]
-    assert (summary["messages_deleted"], summary["messages_kept"]) == (2, 1)
+    assert (summary["messages_deleted"], summary["messages_kept"]) == (2, 2)
 
 
 # -- a partition folder lies under its table's LOCATION
