@@ -1,5 +1,6 @@
-"""Make a fresh clone runnable: create ``.venv`` and install the project into it, and let the scripts
-re-run themselves inside it. Standard library only: it runs before any dependency is installed."""
+"""Make a fresh clone runnable: create ``.venv`` on the functions' Python (3.12) and install the project
+into it, and let the scripts re-run themselves inside it. Standard library only (``streamalert.constants``
+is too): it runs before any dependency is installed."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import importlib.util
 import os
 import subprocess
 import sys
-import venv
 from collections.abc import Sequence
 from pathlib import Path
+
+from streamalert.constants import LAMBDA_PYTHON_VERSION, LAMBDA_RUNTIME
+from streamalert.exceptions import StreamAlertError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_DIR = REPO_ROOT / ".venv"
@@ -25,6 +28,16 @@ BENCH_EXTRAS = "local,bench"
 _INSTALLED = "STREAMALERT_BOOTSTRAP_INSTALLED"
 
 
+class RuntimePythonMissingError(StreamAlertError):
+    """No interpreter of the functions' Python version to create ``.venv`` with (a missing tool: exit 2)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"{LAMBDA_RUNTIME} (the functions' runtime, which .venv uses) is neither on PATH nor in pyenv's "
+            f"versions folder: install it, e.g. pyenv install {LAMBDA_PYTHON_VERSION}"
+        )
+
+
 def missing_modules(argv: Sequence[str], modules: Sequence[str] | None = None) -> list[str]:
     """Which of ``modules`` (by default what the deploy commands need, given their arguments) this
     interpreter cannot import."""
@@ -38,12 +51,56 @@ def venv_python(venv_dir: Path = VENV_DIR) -> Path:
     return venv_dir / "bin" / "python"
 
 
+def runtime_python() -> Path | None:
+    """An interpreter of the functions' Python version that runs here: on ``PATH``, else in pyenv's
+    versions folder (as ``scripts/test`` looks); None when there is none."""
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    folders = [Path(folder) for folder in os.environ.get("PATH", "").split(os.pathsep) if folder]
+    candidates = [folder / LAMBDA_RUNTIME for folder in folders]
+    candidates += sorted(pyenv_root.glob(f"versions/{LAMBDA_PYTHON_VERSION}.*/bin/{LAMBDA_RUNTIME}"))
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            probe = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)
+            if probe.returncode == 0:  # a pyenv shim of a version not selected here fails
+                return candidate
+    return None
+
+
+def venv_version(venv_dir: Path = VENV_DIR) -> str | None:
+    """The Python version an environment was created with (``pyvenv.cfg``), None when there is none."""
+    try:
+        lines = (venv_dir / "pyvenv.cfg").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() in ("version", "version_info") and value.strip():
+            return value.strip()
+    return None
+
+
+def on_runtime_python(venv_dir: Path = VENV_DIR) -> bool:
+    """Whether the environment exists and runs the functions' Python version."""
+    version = venv_version(venv_dir)
+    return venv_python(venv_dir).exists() and version is not None and _minor(version) == LAMBDA_PYTHON_VERSION
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
 def create_environment(extras: str = "local", venv_dir: Path = VENV_DIR) -> Path:
-    """Create the virtual environment (when missing) and install the project with ``extras`` into it."""
+    """Create the virtual environment on the functions' Python (when missing, or made with another
+    version: then it is made again) and install the project with ``extras`` into it."""
     python = venv_python(venv_dir)
-    if not python.exists():
-        print(f"bootstrap: creating {venv_dir}", file=sys.stderr, flush=True)
-        venv.create(venv_dir, with_pip=True)
+    if not on_runtime_python(venv_dir):
+        interpreter = runtime_python()
+        if interpreter is None:
+            raise RuntimePythonMissingError
+        found = venv_version(venv_dir)
+        action = f"recreating {venv_dir} (it runs Python {found})" if found else f"creating {venv_dir}"
+        print(f"bootstrap: {action} with {interpreter}", file=sys.stderr, flush=True)
+        subprocess.run([str(interpreter), "-m", "venv", "--clear", str(venv_dir)], check=True)
     print(f"bootstrap: installing the project [{extras}] into {venv_dir}", file=sys.stderr, flush=True)
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--editable", f"{REPO_ROOT}[{extras}]"],
@@ -75,9 +132,12 @@ def ensure_environment(
             file=sys.stderr,
         )
         sys.exit(2)
-    if inside or not python.exists():
+    if inside or not on_runtime_python(venv_dir):
         try:
             create_environment(extras, venv_dir)
+        except RuntimePythonMissingError as err:
+            print(f"{name}: cannot set up {venv_dir}: {err}", file=sys.stderr)
+            sys.exit(2)
         except (OSError, subprocess.CalledProcessError) as err:
             print(f"{name}: cannot set up {venv_dir}: {err}", file=sys.stderr)
             sys.exit(1)
@@ -91,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     extras = "local,test,lint,type" if "--dev" in args else "local"
     try:
         create_environment(extras)
+    except RuntimePythonMissingError as err:
+        print(f"bootstrap: {err}", file=sys.stderr)
+        return 2
     except (OSError, subprocess.CalledProcessError) as err:
         print(f"bootstrap: failed: {err}", file=sys.stderr)
         return 1

@@ -97,7 +97,7 @@ def emulator() -> Iterator[LocalAws]:
 @pytest.mark.skipif(
     os.environ.get("STREAMALERT_E2E_LIFECYCLE") != "1",
     reason="about three minutes: set STREAMALERT_E2E_LIFECYCLE=1 to run deploy, rollback and destroy "
-    "(tox's py311 environment does)",
+    "(tox's py312 environment does)",
 )
 def test_redeploy_rollback_and_destroy_keep_the_protected_data(tmp_path: Path, emulator: LocalAws) -> None:
     config_dir = tmp_path / "conf"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,3 +115,90 @@ def test_an_install_that_fails_is_one_line_and_exit_1(
     assert exit_info.value.code == 1
     assert capsys.readouterr().err.startswith("bench: cannot set up ")
     assert recorder.exec is None
+
+
+def executable(path: Path, script: str = "exit 0") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+    return path
+
+
+def record_commands(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The commands bootstrap runs (each succeeds without running), the runtime probes left out."""
+    commands: list[list[str]] = []
+
+    def run(command: list[Any], **_: Any) -> subprocess.CompletedProcess[str]:
+        if command[1:] != ["-c", "pass"]:
+            commands.append([str(part) for part in command])
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(bootstrap.subprocess, "run", run)
+    return commands
+
+
+def test_the_runtime_python_is_found_in_pyenv_when_path_lacks_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    executable(tmp_path / "pyenv" / "versions" / "3.11.7" / "bin" / "python3.11")
+    found = executable(tmp_path / "pyenv" / "versions" / "3.12.1" / "bin" / "python3.12")
+
+    assert bootstrap.runtime_python() == found
+
+
+def test_a_path_entry_that_does_not_run_is_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    executable(tmp_path / "shims" / "python3.12", "exit 127")  # a pyenv shim of a version not selected
+    runs = executable(tmp_path / "bin" / "python3.12")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'shims'}:{tmp_path / 'bin'}")
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+
+    assert bootstrap.runtime_python() == runs
+
+
+def test_without_python_3_12_the_venv_is_refused_naming_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    monkeypatch.delenv(bootstrap._INSTALLED, raising=False)
+
+    with pytest.raises(SystemExit) as exit_info:
+        bootstrap.ensure_environment(
+            "scripts/deploy", [], modules=["no_such_module"], venv_dir=tmp_path / "v"
+        )
+
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("deploy: cannot set up ")
+    assert "python3.12" in err
+    assert "pyenv install 3.12" in err
+    assert not (tmp_path / "v").exists()
+
+
+def test_a_venv_of_another_python_is_made_again_on_3_12(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    venv_dir = tmp_path / "venv"
+    executable(venv_dir / "bin" / "python")
+    (venv_dir / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n")
+    python312 = executable(tmp_path / "bin" / "python3.12")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    commands = record_commands(monkeypatch)
+
+    bootstrap.create_environment("local", venv_dir)
+
+    assert commands[0] == [str(python312), "-m", "venv", "--clear", str(venv_dir)]
+    assert commands[1][:4] == [str(venv_dir / "bin" / "python"), "-m", "pip", "install"]
+
+
+def test_a_venv_on_3_12_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    venv_dir = tmp_path / "venv"
+    executable(venv_dir / "bin" / "python")
+    (venv_dir / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.12.1\n")
+    commands = record_commands(monkeypatch)
+
+    bootstrap.create_environment("local", venv_dir)
+
+    assert [command[1:3] for command in commands] == [["-m", "pip"]]
