@@ -1,4 +1,5 @@
-"""The whole pipeline in one moto account, each handler run in-process where AWS would invoke it:
+"""The whole pipeline in one moto account (a functional test: the resources are made here, in-process, not
+by terraform), each handler run in-process where AWS would invoke it:
 
 a CloudTrail log file lands in an input bucket -> (S3 notification) rule processor -> alerts queue ->
 alert processor -> alert objects under alerts/dt=.../ of the alerts bucket -> (S3 notification) the
@@ -32,8 +33,6 @@ from streamalert.constants import (
     athena_workgroup_name,
 )
 from tests.helpers import ACCOUNT_ID, REGION, REPO, FakeContext, write_json
-
-pytestmark = pytest.mark.e2e
 
 PREFIX = "acme"
 INPUT_BUCKET = "acme-cloudtrail-logs"
