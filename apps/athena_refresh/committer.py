@@ -74,13 +74,14 @@ class PartitionCommitter:
         """Run the statements; an ADD that Athena refuses is sent again in two halves, down to single
         partitions while time allows, so that one partition Athena cannot take keeps only its messages."""
         added: dict[str, tuple[TableWork, list[Partition]]] = {}
+        repaired: list[tuple[TableWork, tuple[Partition, ...]]] = []
         while statements and budget.may_call():
             outcomes = self._athena.run([statement.query for statement in statements], budget)
             retry: list[_Statement] = []
             for statement, outcome in zip(statements, outcomes, strict=True):
                 work = statement.work
                 if outcome.succeeded and work.refresh_type is RefreshType.REPAIR_HIVE_TABLE:
-                    result.done.update(Need(work.table.name, p) for p in statement.partitions)
+                    repaired.append((work, statement.partitions))
                     result.tables_repaired.append(work.table.name)
                 elif outcome.succeeded:
                     added.setdefault(work.table.name, (work, []))[1].extend(statement.partitions)
@@ -97,6 +98,10 @@ class PartitionCommitter:
             # ADD IF NOT EXISTS keeps a partition that exists at another folder: check where each one is
             conflicts = self._catalog.conflicting(work.table, partitions, budget)
             result.record(work.table.name, [p for p in partitions if p not in conflicts])
+        for work, repairs in repaired:
+            # MSCK adds what the catalog lacks and moves nothing: one held at another folder hides the objects
+            conflicts = self._catalog.conflicting(work.table, repairs, budget)
+            result.done.update(Need(work.table.name, p) for p in repairs if p not in conflicts)
 
     def _additions(self, work: TableWork, partitions: list[Partition]) -> list[_Statement]:
         try:

@@ -330,6 +330,28 @@ def test_an_object_whose_partition_is_registered_elsewhere_is_not_dropped(
             )
 
 
+def test_a_repaired_partition_held_at_another_folder_keeps_its_message(shared_catalog: Catalog) -> None:
+    """MSCK REPAIR TABLE adds the partitions the catalog lacks and moves none: a partition registered by
+    hand at another folder hides the new objects after a successful repair, so their message stays."""
+    sqs, _injector, database, refresher = setup(shared_catalog)
+    shared_catalog.glue.create_partition(
+        DatabaseName=database,
+        TableName="legacy",
+        PartitionInput={
+            "Values": ["2024-03-01-00"],
+            "StorageDescriptor": {"Location": "s3://acme-legacy/restored/dt=2024-03-01-00/"},
+        },
+    )
+    hidden = sqs.send(s3_body(("acme-legacy", "logs/dt=2024-03-01-00/a.json")))
+    fresh = sqs.send(s3_body(("acme-legacy", "logs/dt=2024-03-01-01/b.json")))
+
+    summary = refresher.run_scheduled(Deadline.from_context(ClockContext(sqs.clock, TIMEOUT_SECONDS)))
+
+    assert summary["tables_repaired"] == ["legacy"]
+    assert fresh in sqs.deleted_at
+    assert hidden not in sqs.deleted_at
+
+
 # Bodies near an S3 notification, for the fast (msgspec) and standard readers to disagree on if they can
 texts = st.one_of(
     st.sampled_from(("", "a/b", "dt%3D1/x", "a+b/c", "%2F", "x_$folder$", "d/")), st.text(max_size=8)

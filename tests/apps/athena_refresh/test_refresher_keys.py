@@ -137,14 +137,27 @@ def test_a_partition_registered_without_its_trailing_slash_is_the_same_folder(
     assert deployment.messages_left() == 0
 
 
-@pytest.mark.parametrize(("bucket", "table"), [("acme.streamalerts", "alerts"), ("acme-data", "vpcflow")])
-def test_a_partition_at_another_folder_still_keeps_its_messages(deployment, make_refresher, bucket, table):
-    register(deployment, table, ["2024-01-01-05"], f"s3://{bucket}/{table}/old/dt=2024-01-01-05")
-    deployment.send(s3_body((bucket, f"{table}/dt=2024-01-01-05/late.json")))
+@pytest.mark.parametrize(
+    ("bucket", "table", "folder"),
+    [
+        ("acme.streamalerts", "alerts", "alerts"),  # Glue: AlreadyExists at another folder
+        ("acme-data", "vpcflow", "vpcflow"),  # Athena: ADD IF NOT EXISTS keeps the other folder
+        ("acme-legacy", "legacy", "x"),  # MSCK: adds what the catalog lacks, moves nothing
+    ],
+)
+def test_a_partition_at_another_folder_still_keeps_its_messages(
+    deployment, make_refresher, error_log, *, bucket, table, folder
+):
+    register(deployment, table, ["2024-01-01-05"], f"s3://{bucket}/{folder}/old/dt=2024-01-01-05")
+    deployment.send(
+        s3_body((bucket, f"{folder}/dt=2024-01-01-05/late.json")),
+        s3_body((bucket, f"{folder}/dt=2024-01-01-06/new.json")),
+    )
 
     summary = run(make_refresher())
 
-    assert summary["messages_kept"] == 1
+    assert (summary["messages_deleted"], summary["messages_kept"]) == (1, 1)
+    assert "Partition not registered at its folder" in error_log()
 
 
 # -- a poison key does not fail the run
