@@ -1,7 +1,9 @@
 """Render the Terraform of a deployment into a build directory: same config, byte-identical files.
 
 Jinja runs with ``StrictUndefined`` and no autoescape; a finalizer refuses any value that did not go through
-the ``hcl`` quoting filter (or ``ident`` for names), so nothing reaches a template raw.
+the ``hcl`` quoting filter (or ``ident`` for names), so nothing reaches a template raw. The blocks every
+module shares are macros of ``tf_templates/_macros.tf.j2``: what a macro returns is template text whose
+every value went through that finalizer already, so it is placed as it is.
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ class RenderedModule:
     context: dict[str, Any]
 
 
+class _MacroOutputContext(jinja2.runtime.Context):
+    """The template context: a macro's output counts as quoted (each value in it was, inside the macro)."""
+
+    def call(self, obj: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        result = super().call(obj, *args, **kwargs)
+        return Hcl(result) if isinstance(obj, jinja2.runtime.Macro) else result
+
+
 def _refuse_unquoted(value: object) -> object:
     if isinstance(value, Hcl):
         return value
@@ -77,6 +87,7 @@ def environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
         keep_trailing_newline=True,
         finalize=_refuse_unquoted,
     )
+    env.context_class = _MacroOutputContext
     env.filters["hcl"] = _checked(hcl)
     env.filters["ident"] = _checked(ident)
     return env

@@ -168,3 +168,19 @@ def test_overlapping_sources_of_the_refresh_and_the_rule_processor_are_refused_a
         NotificationConflictError, match=r"bucket acme-data: .* acme-data/vpc .* acme-data overlap"
     ):
         render.render_files(config, TARGETS["aws"], deployable(config))
+
+
+def test_a_value_placed_raw_inside_a_macro_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "_macros.tf.j2").write_text('{% macro named(name) %}name = "{{ name }}"{% endmacro %}\n')
+    (tmp_path / "raw.tf.j2").write_text('{% import "_macros.tf.j2" as tf %}\n{{ tf.named("x") }}\n')
+    env = render.environment(tmp_path)
+
+    with pytest.raises(render.RenderError, match="without the hcl filter"):
+        env.get_template("raw.tf.j2").render()
+
+
+def test_a_macro_places_its_quoted_values(tmp_path: Path) -> None:
+    (tmp_path / "_macros.tf.j2").write_text("{% macro named(name) %}name = {{ name | hcl }}{% endmacro %}\n")
+    (tmp_path / "quoted.tf.j2").write_text('{% import "_macros.tf.j2" as tf %}\n{{ tf.named("${x}") }}\n')
+
+    assert render.environment(tmp_path).get_template("quoted.tf.j2").render() == 'name = "$${x}"\n'
