@@ -105,18 +105,28 @@ class SqsQueue:
         return failed
 
     def _delete_chunk(self, chunk: list[QueueMessage], time_left: Callable[[], bool]) -> list[QueueMessage]:
+        """The chunk's messages not deleted. The first call failing outright raises (nothing of the chunk
+        is known deleted); a re-send failing outright leaves only the entries it re-sent: the first call's
+        deletes stand."""
         pending = chunk
         given_up: list[QueueMessage] = []
         for attempt in range(1 + _MAX_DELETE_RESENDS):
             if attempt and not time_left():
                 break
             by_id = {message.message_id: message for message in pending}
-            response = self._client.delete_message_batch(
-                QueueUrl=self.url,
-                Entries=[
-                    {"Id": message.message_id, "ReceiptHandle": message.receipt_handle} for message in pending
-                ],
-            )
+            entries: list[Any] = [
+                {"Id": message.message_id, "ReceiptHandle": message.receipt_handle} for message in pending
+            ]
+            try:
+                response = self._client.delete_message_batch(QueueUrl=self.url, Entries=entries)
+            except (ClientError, BotoCoreError) as err:
+                if not attempt:
+                    raise
+                LOGGER.error(
+                    "Re-sending failed deletes failed: they will be received again",
+                    extra=context(error=str(err), not_deleted=len(pending)),
+                )
+                break
             failures = [entry for entry in response.get("Failed", []) if entry.get("Id") in by_id]
             if failures:
                 LOGGER.warning("Some SQS deletes failed", extra=context(failed=failures))

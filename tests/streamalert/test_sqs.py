@@ -7,10 +7,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from freezegun import freeze_time
 
 from streamalert.sqs import QueueMessage, SqsQueue, messages_from_event
-from tests.helpers import REGION, CallCounter, FaultyClient
+from streamalert_cli.testing.calls import CallCounter
+from tests.helpers import REGION, FaultyClient
 
 QUEUE = "acme_streamalert_athena_data_bucket_notifications"
 
@@ -211,6 +213,26 @@ def test_entry_that_always_fails_is_returned_after_bounded_resends(sqs: Any, que
 
     assert failed == [stubborn]
     assert [len(call["Entries"]) for call in calls] == [10, 2, 1, 1]  # 1 + 2 resends, only the failed one
+    assert messages_left(sqs, queue) == 1
+
+
+def test_a_resend_failing_outright_leaves_only_its_own_entries_undeleted(sqs: Any, queue: SqsQueue) -> None:
+    queue.send([f"body {n}" for n in range(12)])
+    messages = receive_all(queue, 12)
+    unlucky = messages[3]
+    calls: list[dict[str, Any]] = []
+    first_time_only = failing({unlucky.message_id}, times=1)
+
+    def delete(real: Callable[..., Any], **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        if len(calls) == 2:  # the re-send of the one entry the first call could not delete
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "DeleteMessageBatch")
+        return first_time_only(real, **kwargs)
+
+    failed = SqsQueue(FaultyClient(sqs, delete_message_batch=delete), queue.url).delete(messages)
+
+    assert failed == [unlucky], "the nine the first call deleted, and the next chunk, count as deleted"
+    assert [len(call["Entries"]) for call in calls] == [10, 1, 2]
     assert messages_left(sqs, queue) == 1
 
 

@@ -311,3 +311,23 @@ def test_a_delete_call_failing_midway_counts_what_earlier_calls_deleted(deployme
     assert summary["messages_deleted"] == 10
     assert summary["messages_kept"] == 15
     assert deployment.messages_left() == 15
+
+
+def test_a_failed_resend_of_deletes_counts_what_the_first_call_deleted(deployment, make_refresher):
+    deployment.send(*alerts(12))
+    calls = []
+
+    def delete(real, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:  # SQS deletes nine of the first ten, one entry fails
+            response = real(**{**kwargs, "Entries": kwargs["Entries"][1:]})
+            failed = {"Id": kwargs["Entries"][0]["Id"], "SenderFault": False, "Code": "InternalError"}
+            return {**response, "Failed": [failed]}
+        if len(calls) == 2:  # its re-send fails outright
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "DeleteMessageBatch")
+        return real(**kwargs)
+
+    summary = run(make_refresher(sqs=FaultyClient(deployment.sqs, delete_message_batch=delete)))
+
+    assert (summary["messages_deleted"], summary["messages_kept"]) == (11, 1)
+    assert deployment.messages_left() == 1
