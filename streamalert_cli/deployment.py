@@ -73,10 +73,10 @@ class Deployment:
         self.terraform = Terraform.locate(render.check_build_dir(self.workdir))
         self.endpoint = ""
         self.module_contexts = {
-            m.name: m.context for m in render.module_contexts(config, self.modules, self.target)
+            m.module: m for m in render.module_contexts(config, self.modules, self.target)
         }
         try:
-            self.shared = context.shared_context(config, self.target, list(self.module_contexts.values()))
+            self.shared = context.shared_context(config, self.target, tuple(self.module_contexts.values()))
         except context.NotificationConflictError as err:  # before any AWS call: S3 would refuse it at apply
             raise StepFailed("render terraform", str(err)) from err
 
@@ -160,9 +160,9 @@ class Deployment:
         """The selected modules, and the notifications of the buckets they read (nothing of the others)."""
         modules = {processor.module for processor in self.selected}
         targets = [f"module.{module}" for module in sorted(modules)]
-        for notification in self.shared["notifications"]:
-            if modules & set(notification["modules"]):
-                targets.append(f"aws_s3_bucket_notification.{notification['resource']}")
+        for notification in self.shared.notifications:
+            if modules & set(notification.modules):
+                targets.append(f"aws_s3_bucket_notification.{notification.resource}")
         return targets
 
     def plan(self, targets: Sequence[str], destroy: bool = False) -> str:

@@ -70,14 +70,14 @@ def destroy_targets(deployment: Deployment, addresses: Iterable[str]) -> tuple[l
     protected = {
         f"module.{module}.{resource}"
         for module in modules
-        for resource in deployment.module_contexts[module]["protected"]
+        for resource in deployment.module_contexts[module].protected
     }
     ours = set()
-    for notification in deployment.shared["notifications"]:
-        if modules & set(notification["modules"]):
-            ours.add(f"aws_s3_bucket_notification.{notification['resource']}")
-            if notification["stand_in"]:
-                ours.add(f"aws_s3_bucket.{notification['stand_in']}")
+    for notification in deployment.shared.notifications:
+        if modules & set(notification.modules):
+            ours.add(f"aws_s3_bucket_notification.{notification.resource}")
+            if notification.stand_in:
+                ours.add(f"aws_s3_bucket.{notification.stand_in}")
     targets: list[str] = []
     kept: list[str] = []
     for address in sorted(addresses):

@@ -3,6 +3,7 @@ and the function that drains it into the alerts bucket (owned by the Athena modu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from config_schemas.models import Config
@@ -21,6 +22,8 @@ from streamalert_cli.terraform.context import (
     AWS_TARGET,
     Arns,
     DeployTarget,
+    ModuleContext,
+    QueueContext,
     allow,
     dead_letter_alarm,
     function_context,
@@ -34,7 +37,24 @@ VISIBILITY_TIMEOUTS = 6
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 
 
-def alert_processor_context(config: Config, target: DeployTarget = AWS_TARGET) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SqsEventSourceContext:
+    """The mapping that invokes the function with batches of the alerts queue."""
+
+    batch_size: int
+    function_response_types: tuple[str, ...]
+    enabled: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertProcessorContext(ModuleContext):
+    """The alert processor's module: the alerts queue, and its event source mapping (None: local)."""
+
+    queue: QueueContext
+    event_source: SqsEventSourceContext | None
+
+
+def alert_processor_context(config: Config, target: DeployTarget = AWS_TARGET) -> AlertProcessorContext:
     """The function, alias, role, log group, alerts queue and DLQ, and the queue's event source mapping.
     The local target gets no mapping: the emulator would try to run the function in a container."""
     block = config.alert_processor
@@ -45,10 +65,10 @@ def alert_processor_context(config: Config, target: DeployTarget = AWS_TARGET) -
     function_name = alert_processor_function_name(prefix)
     log_group = lambda_log_group_name(function_name)
     queue_name = alerts_queue_name(prefix)
-    return {
-        "module": ALERT_MODULE,
-        "tags": {"streamalert:deployment": prefix, "streamalert:processor": "alert"},
-        "function": function_context(
+    return AlertProcessorContext(
+        module=ALERT_MODULE,
+        tags={"streamalert:deployment": prefix, "streamalert:processor": "alert"},
+        function=function_context(
             function_name,
             f"StreamAlert Alert Processor ({prefix})",
             ALERT_HANDLER,
@@ -56,26 +76,23 @@ def alert_processor_context(config: Config, target: DeployTarget = AWS_TARGET) -
             timeout=block.timeout,
             policy=_alert_policy(arns, log_group, queue_name, alerts_bucket_name(prefix)),
         ),
-        "log_group": log_group_context(log_group),
-        "queue": {
-            "name": queue_name,
-            "dead_letter_name": alerts_dead_letter_queue_name(prefix),
-            "retention_seconds": QUEUE_RETENTION_SECONDS,
-            "visibility_timeout": VISIBILITY_TIMEOUTS * block.timeout,
-            "max_receive_count": DEAD_LETTER_MAX_RECEIVE_COUNT,
-        },
-        "alarms": [dead_letter_alarm(alerts_dead_letter_queue_name(prefix))],
-        "event_source": None
+        log_group=log_group_context(log_group),
+        queue=QueueContext(
+            name=queue_name,
+            dead_letter_name=alerts_dead_letter_queue_name(prefix),
+            retention_seconds=QUEUE_RETENTION_SECONDS,
+            visibility_timeout=VISIBILITY_TIMEOUTS * block.timeout,
+            max_receive_count=DEAD_LETTER_MAX_RECEIVE_COUNT,
+        ),
+        alarms=(dead_letter_alarm(alerts_dead_letter_queue_name(prefix)),),
+        event_source=None
         if target.local
-        else {
-            "batch_size": SQS_MAX_BATCH,
-            "function_response_types": [REPORT_BATCH_ITEM_FAILURES],
-            "enabled": block.enabled,
-        },
-        "owned_buckets": [],
-        "protected": [],
-        "notifications": [],
-    }
+        else SqsEventSourceContext(
+            batch_size=SQS_MAX_BATCH,
+            function_response_types=(REPORT_BATCH_ITEM_FAILURES,),
+            enabled=block.enabled,
+        ),
+    )
 
 
 def _alert_policy(arns: Arns, log_group: str, queue_name: str, alerts_bucket: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ schedule and alarms, the alerts bucket, the catalog and the Athena workgroup."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from config_schemas.models import AthenaRefreshConfig, Config, RefreshType, TableRoute
@@ -24,8 +25,12 @@ from streamalert_cli.terraform.context import (
     ALARM_PERIOD_SECONDS,
     AWS_TARGET,
     QUEUE_DESTINATION,
+    AlarmContext,
     Arns,
+    BucketSubscription,
     DeployTarget,
+    ModuleContext,
+    QueueContext,
     allow,
     dead_letter_alarm,
     function_context,
@@ -58,7 +63,61 @@ ATHENA_PROTECTED_RESOURCES = (
 )
 
 
-def athena_refresh_context(config: Config, target: DeployTarget = AWS_TARGET) -> dict[str, Any]:
+@dataclass(frozen=True)
+class NotificationQueueContext(QueueContext):
+    """The queue of S3 notifications: only the configured buckets may send to it (``policy``)."""
+
+    policy: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ScheduleContext:
+    name: str
+    description: str
+    expression: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class AlertsTableContext:
+    name: str
+    location: str
+    columns: tuple[Column, ...]
+    partition_keys: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class ResultsBucketContext:
+    name: str
+    expiration_days: int
+
+
+@dataclass(frozen=True)
+class WorkgroupContext:
+    name: str
+    output_location: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AthenaRefreshContext(ModuleContext):
+    """The refresh module: its queue, schedule, the alerts bucket and table, the Athena workgroup."""
+
+    queue: NotificationQueueContext
+    schedule: ScheduleContext
+    alerts_bucket: str
+    database: str
+    alerts_table: AlertsTableContext
+    results_bucket: ResultsBucketContext
+    workgroup: WorkgroupContext
+
+
+def athena_refresh_context(config: Config, target: DeployTarget = AWS_TARGET) -> AthenaRefreshContext:
     """The context of ``athena_refresh.tf.j2``: the function, its queue, schedule, catalog and buckets.
     (The same on every target.)"""
     block = config.athena_refresh
@@ -71,10 +130,10 @@ def athena_refresh_context(config: Config, target: DeployTarget = AWS_TARGET) ->
     alerts_bucket = alerts_bucket_name(prefix)
     log_group = lambda_log_group_name(function_name)
     workgroup = athena_workgroup_name(prefix)
-    return {
-        "module": ATHENA_MODULE,
-        "tags": {"streamalert:deployment": prefix, "streamalert:processor": "athena"},
-        "function": function_context(
+    return AthenaRefreshContext(
+        module=ATHENA_MODULE,
+        tags={"streamalert:deployment": prefix, "streamalert:processor": "athena"},
+        function=function_context(
             function_name,
             f"StreamAlert Athena Partition Refresh ({prefix})",
             ATHENA_HANDLER,
@@ -82,57 +141,59 @@ def athena_refresh_context(config: Config, target: DeployTarget = AWS_TARGET) ->
             timeout=block.timeout,
             policy=_refresh_policy(block, arns, queue_name, log_group, workgroup),
         ),
-        "log_group": log_group_context(log_group),
-        "queue": {
-            "name": queue_name,
-            "dead_letter_name": athena_dead_letter_queue_name(prefix),
-            "retention_seconds": QUEUE_RETENTION_SECONDS,
-            "visibility_timeout": 6 * block.timeout,
-            "max_receive_count": DEAD_LETTER_MAX_RECEIVE_COUNT,
-            "policy": _queue_policy(block, arns, queue_name),
-        },
-        "schedule": {
-            "name": function_name,
-            "description": f"Runs the Athena Partition Refresh of {prefix} {block.refresh_interval}",
-            "expression": block.refresh_interval,
-            "state": "ENABLED" if block.enabled else "DISABLED",
-        },
-        "alarms": [
+        log_group=log_group_context(log_group),
+        queue=NotificationQueueContext(
+            name=queue_name,
+            dead_letter_name=athena_dead_letter_queue_name(prefix),
+            retention_seconds=QUEUE_RETENTION_SECONDS,
+            visibility_timeout=6 * block.timeout,
+            max_receive_count=DEAD_LETTER_MAX_RECEIVE_COUNT,
+            policy=_queue_policy(block, arns, queue_name),
+        ),
+        schedule=ScheduleContext(
+            name=function_name,
+            description=f"Runs the Athena Partition Refresh of {prefix} {block.refresh_interval}",
+            expression=block.refresh_interval,
+            state="ENABLED" if block.enabled else "DISABLED",
+        ),
+        alarms=(
             dead_letter_alarm(athena_dead_letter_queue_name(prefix)),
-            {
-                "resource": "refresh_failures",
-                "name": f"{function_name}_failures",
-                "description": f"{function_name} could not register partitions or read notifications",
-                "namespace": ATHENA_METRICS_NAMESPACE,
-                "metric": "Failures",
-                "dimensions": {"FunctionName": function_name},
-                "statistic": "Sum",
-                "period": ALARM_PERIOD_SECONDS,
-                "threshold": 0,
-            },
-        ],
-        "alerts_bucket": alerts_bucket,
-        "database": block.database_name,
-        "alerts_table": {
-            "name": ALERTS_TABLE,
-            "location": f"s3://{alerts_bucket}/{ALERTS_KEY_PREFIX}/",
-            "columns": [{"name": name, "type": kind} for name, kind in ALERTS_TABLE_COLUMNS],
-            "partition_keys": [{"name": name, "type": kind} for name, kind in ALERTS_PARTITION_KEYS],
-        },
-        "results_bucket": {"name": block.results_bucket, "expiration_days": ATHENA_RESULTS_EXPIRATION_DAYS},
-        "workgroup": {"name": workgroup, "output_location": f"s3://{block.results_bucket}/refresh/"},
-        "owned_buckets": sorted({alerts_bucket, block.results_bucket}),
-        "protected": list(ATHENA_PROTECTED_RESOURCES),
-        "notifications": [
-            {
-                "bucket": route.source.bucket,
-                "id": f"{ATHENA_MODULE}:{route.source}",
-                "filter_prefix": route.source.filter_prefix,
-                "destination": QUEUE_DESTINATION,
-            }
+            AlarmContext(
+                resource="refresh_failures",
+                name=f"{function_name}_failures",
+                description=f"{function_name} could not register partitions or read notifications",
+                namespace=ATHENA_METRICS_NAMESPACE,
+                metric="Failures",
+                dimensions={"FunctionName": function_name},
+                statistic="Sum",
+                period=ALARM_PERIOD_SECONDS,
+                threshold=0,
+            ),
+        ),
+        alerts_bucket=alerts_bucket,
+        database=block.database_name,
+        alerts_table=AlertsTableContext(
+            name=ALERTS_TABLE,
+            location=f"s3://{alerts_bucket}/{ALERTS_KEY_PREFIX}/",
+            columns=tuple(Column(name, kind) for name, kind in ALERTS_TABLE_COLUMNS),
+            partition_keys=tuple(Column(name, kind) for name, kind in ALERTS_PARTITION_KEYS),
+        ),
+        results_bucket=ResultsBucketContext(
+            name=block.results_bucket, expiration_days=ATHENA_RESULTS_EXPIRATION_DAYS
+        ),
+        workgroup=WorkgroupContext(name=workgroup, output_location=f"s3://{block.results_bucket}/refresh/"),
+        owned_buckets=tuple(sorted({alerts_bucket, block.results_bucket})),
+        protected=ATHENA_PROTECTED_RESOURCES,
+        notifications=tuple(
+            BucketSubscription(
+                bucket=route.source.bucket,
+                id=f"{ATHENA_MODULE}:{route.source}",
+                filter_prefix=route.source.filter_prefix,
+                destination=QUEUE_DESTINATION,
+            )
             for route in sorted(block.routes, key=lambda route: route.source)
-        ],
-    }
+        ),
+    )
 
 
 def _queue_policy(block: AthenaRefreshConfig, arns: Arns, queue_name: str) -> dict[str, Any]:

@@ -1,15 +1,16 @@
 """What each template is given: one function per Terraform module builds its context from the config
 (``<module>_context.py`` beside this one); here are the pieces they share and the root module's context.
 
-Templates only place these values; every name, ARN, policy and list is decided in Python, where it is
-unit-tested.
+A context is a frozen dataclass (templates read its attributes, and so does the CLI: destroy's protected
+resources, the targets of a plan). Templates only place these values; every name, ARN, policy and list is
+decided in Python, where it is unit-tested. IAM and queue policies stay JSON documents (dicts).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from config_schemas.models import Config, Source
@@ -82,43 +83,119 @@ def aws_partition(region: str) -> str:
     return "aws"
 
 
+@dataclass(frozen=True)
+class FunctionContext:
+    """A processor's function, its ``production`` alias, its role and the role's policy."""
+
+    name: str
+    description: str
+    handler: str
+    runtime: str
+    architecture: str
+    memory: int
+    timeout: int
+    alias: str
+    role_name: str
+    policy_name: str
+    policy: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LogGroupContext:
+    name: str
+    retention_days: int
+
+
+@dataclass(frozen=True)
+class AlarmContext:
+    """A CloudWatch alarm on one metric, notifying the deployment's topic."""
+
+    resource: str
+    name: str
+    description: str
+    namespace: str
+    metric: str
+    dimensions: dict[str, str]
+    statistic: str
+    period: int
+    threshold: int
+
+
+@dataclass(frozen=True)
+class QueueContext:
+    """A queue a function reads, and the dead-letter queue its messages go to after their receives."""
+
+    name: str
+    dead_letter_name: str
+    retention_seconds: int
+    visibility_timeout: int
+    max_receive_count: int
+
+
+@dataclass(frozen=True)
+class BucketSubscription:
+    """What a module wants of a bucket's S3 notification: objects created under ``filter_prefix`` go to
+    its queue (``QUEUE_DESTINATION``) or its function (``FUNCTION_DESTINATION``)."""
+
+    bucket: str
+    id: str
+    filter_prefix: str
+    destination: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModuleContext:
+    """What every processor's template is given; each module's context adds its own resources.
+    ``owned_buckets``: buckets the module creates (no local stand-in); ``protected``: resources destroy
+    keeps; ``notifications``: what the root module merges into each bucket's notification."""
+
+    module: str
+    tags: dict[str, str]
+    function: FunctionContext
+    log_group: LogGroupContext
+    alarms: tuple[AlarmContext, ...]
+    owned_buckets: tuple[str, ...] = ()
+    protected: tuple[str, ...] = ()
+    notifications: tuple[BucketSubscription, ...] = ()
+
+
 def function_context(
     function_name: str, title: str, handler: str, *, memory: int, timeout: int, policy: dict[str, Any]
-) -> dict[str, Any]:
+) -> FunctionContext:
     """What every processor's function, alias and role take: its names, runtime, sizes and policy."""
-    return {
-        "name": function_name,
-        "description": title,
-        "handler": handler,
-        "runtime": LAMBDA_RUNTIME,
-        "architecture": LAMBDA_ARCHITECTURE,  # the vendored compiled wheels are built for it
-        "memory": memory,
-        "timeout": timeout,
-        "alias": LAMBDA_ALIAS,
-        "role_name": function_name,
-        "policy_name": f"{function_name}_least_privilege",
-        "policy": policy,
-    }
+    return FunctionContext(
+        name=function_name,
+        description=title,
+        handler=handler,
+        runtime=LAMBDA_RUNTIME,
+        architecture=LAMBDA_ARCHITECTURE,  # the vendored compiled wheels are built for it
+        memory=memory,
+        timeout=timeout,
+        alias=LAMBDA_ALIAS,
+        role_name=function_name,
+        policy_name=f"{function_name}_least_privilege",
+        policy=policy,
+    )
 
 
-def log_group_context(name: str) -> dict[str, Any]:
+def log_group_context(name: str) -> LogGroupContext:
     """A function's log group, with the retention every processor keeps."""
-    return {"name": name, "retention_days": LAMBDA_LOG_RETENTION_DAYS}
+    return LogGroupContext(name=name, retention_days=LAMBDA_LOG_RETENTION_DAYS)
 
 
-def dead_letter_alarm(queue_name: str) -> dict[str, Any]:
+def dead_letter_alarm(queue_name: str) -> AlarmContext:
     """An alarm as soon as a dead-letter queue holds a message: something failed every retry."""
-    return {
-        "resource": "dead_letters_not_empty",
-        "name": f"{queue_name}_not_empty",
-        "description": f"{queue_name} holds messages that failed every retry: look, fix, redrive",
-        "namespace": "AWS/SQS",
-        "metric": "ApproximateNumberOfMessagesVisible",
-        "dimensions": {"QueueName": queue_name},
-        "statistic": "Maximum",
-        "period": ALARM_PERIOD_SECONDS,
-        "threshold": 0,
-    }
+    return AlarmContext(
+        resource="dead_letters_not_empty",
+        name=f"{queue_name}_not_empty",
+        description=f"{queue_name} holds messages that failed every retry: look, fix, redrive",
+        namespace="AWS/SQS",
+        metric="ApproximateNumberOfMessagesVisible",
+        dimensions={"QueueName": queue_name},
+        statistic="Maximum",
+        period=ALARM_PERIOD_SECONDS,
+        threshold=0,
+    )
 
 
 def source_bucket(config: Config) -> str:
@@ -213,86 +290,156 @@ def list_bucket_statements(sid: str, arns: Arns, sources: Iterable[Source]) -> l
     return statements
 
 
-def shared_context(config: Config, target: DeployTarget, modules: Sequence[dict[str, Any]]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Backend:
+    bucket: str
+    key: str
+    region: str
+
+
+@dataclass(frozen=True)
+class AlarmsTopic:
+    name: str
+    kms_key: str
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    """A processor's module in the root module, by its name and folder."""
+
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One queue or function of a bucket's notification: a module's output, the events and the filter."""
+
+    id: str
+    module: str
+    kind: str
+    output: str
+    events: tuple[str, ...]
+    filter_prefix: str
+
+
+@dataclass(frozen=True)
+class BucketNotification:
+    """The one notification configuration of a bucket (``resource`` its Terraform name), merging the
+    destinations of every module reading it; ``stand_in`` names the local bucket standing in for it."""
+
+    resource: str
+    bucket: str
+    queues: tuple[Destination, ...]
+    functions: tuple[Destination, ...]
+    modules: tuple[str, ...]
+    stand_in: str | None = None
+
+
+@dataclass(frozen=True)
+class StandInBucket:
+    """Local only: a bucket created to stand in for a data bucket that an AWS account already has."""
+
+    resource: str
+    bucket: str
+
+
+@dataclass(frozen=True)
+class SharedContext:
+    """The context of ``shared.tf.j2``, the root module."""
+
+    local: bool
+    region: str
+    account_id: str
+    prefix: str
+    backend: Backend
+    endpoint_services: tuple[str, ...]
+    alarms_topic: AlarmsTopic
+    modules: tuple[ModuleCall, ...]
+    notifications: tuple[BucketNotification, ...]
+    stand_in_buckets: tuple[StandInBucket, ...]
+
+
+def shared_context(config: Config, target: DeployTarget, modules: Sequence[ModuleContext]) -> SharedContext:
     """The context of ``shared.tf.j2``: provider, backend, the processors' modules, and one S3 notification
     per data bucket merging every module's queue or function of that bucket (S3 keeps one configuration per
     bucket). NotificationConflictError when two modules' filters of one bucket overlap."""
-    owned = {bucket for module in modules for bucket in module["owned_buckets"]}
+    owned = {bucket for module in modules for bucket in module.owned_buckets}
     notifications = _bucket_notifications(modules)
-    stand_ins = []
+    stand_ins: tuple[StandInBucket, ...] = ()
     if target.local:
-        stand_ins = [
-            {"resource": f"local_{entry['resource']}", "bucket": entry["bucket"]}
+        stand_ins = tuple(
+            StandInBucket(resource=f"local_{entry.resource}", bucket=entry.bucket)
             for entry in notifications
-            if entry["bucket"] not in owned
-        ]
-    stand_in_by_bucket = {entry["bucket"]: entry["resource"] for entry in stand_ins}
-    for entry in notifications:
-        entry["stand_in"] = stand_in_by_bucket.get(entry["bucket"])
+            if entry.bucket not in owned
+        )
+    stand_in_by_bucket = {entry.bucket: entry.resource for entry in stand_ins}
     state_bucket, state_key = state_location(config)
-    return {
-        "local": target.local,
-        "region": config.account.region,
-        "account_id": config.account.aws_account_id,
-        "prefix": config.account.prefix,
-        "backend": {"bucket": state_bucket, "key": state_key, "region": config.account.region},
-        "endpoint_services": list(LOCAL_ENDPOINT_SERVICES),
-        "alarms_topic": {"name": alarms_topic_name(config.account.prefix), "kms_key": SNS_MANAGED_KEY},
-        "modules": [{"name": module["module"], "source": f"./{module['module']}"} for module in modules],
-        "notifications": notifications,
-        "stand_in_buckets": stand_ins,
-    }
+    return SharedContext(
+        local=target.local,
+        region=config.account.region,
+        account_id=config.account.aws_account_id,
+        prefix=config.account.prefix,
+        backend=Backend(bucket=state_bucket, key=state_key, region=config.account.region),
+        endpoint_services=LOCAL_ENDPOINT_SERVICES,
+        alarms_topic=AlarmsTopic(name=alarms_topic_name(config.account.prefix), kms_key=SNS_MANAGED_KEY),
+        modules=tuple(ModuleCall(name=module.module, source=f"./{module.module}") for module in modules),
+        notifications=tuple(
+            replace(entry, stand_in=stand_in_by_bucket.get(entry.bucket)) for entry in notifications
+        ),
+        stand_in_buckets=stand_ins,
+    )
 
 
-def _bucket_notifications(modules: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_bucket: dict[str, list[dict[str, Any]]] = {}
+def _bucket_notifications(modules: Sequence[ModuleContext]) -> list[BucketNotification]:
+    by_bucket: dict[str, list[Destination]] = {}
     for module in modules:
-        for entry in module["notifications"]:
-            destination = {
-                "id": entry["id"],
-                "module": module["module"],
-                "kind": entry["destination"],
-                "output": _DESTINATION_OUTPUTS[entry["destination"]],
-                "events": [S3_OBJECT_CREATED],
-                "filter_prefix": entry["filter_prefix"],
-            }
-            by_bucket.setdefault(entry["bucket"], []).append(destination)
+        for entry in module.notifications:
+            destination = Destination(
+                id=entry.id,
+                module=module.module,
+                kind=entry.destination,
+                output=_DESTINATION_OUTPUTS[entry.destination],
+                events=(S3_OBJECT_CREATED,),
+                filter_prefix=entry.filter_prefix,
+            )
+            by_bucket.setdefault(entry.bucket, []).append(destination)
     notifications = []
     used: set[str] = set()
     for bucket in sorted(by_bucket):
         destinations = by_bucket[bucket]
         check_overlaps(bucket, destinations)
         notifications.append(
-            {
-                "resource": _resource_name(bucket, used),
-                "bucket": bucket,
-                "queues": [d for d in destinations if d["kind"] == QUEUE_DESTINATION],
-                "functions": [d for d in destinations if d["kind"] == FUNCTION_DESTINATION],
-                "modules": sorted({d["module"] for d in destinations}),
-            }
+            BucketNotification(
+                resource=_resource_name(bucket, used),
+                bucket=bucket,
+                queues=tuple(d for d in destinations if d.kind == QUEUE_DESTINATION),
+                functions=tuple(d for d in destinations if d.kind == FUNCTION_DESTINATION),
+                modules=tuple(sorted({d.module for d in destinations})),
+            )
         )
     return notifications
 
 
-def check_overlaps(bucket: str, destinations: Sequence[dict[str, Any]]) -> None:
+def check_overlaps(bucket: str, destinations: Sequence[Destination]) -> None:
     """Refuse filters of one event that overlap on a bucket (one prefix starts the other): S3 rejects the
     whole configuration at apply time. Overlaps within one processor are the config schema's to report."""
     for index, first in enumerate(destinations):
         for second in destinations[index + 1 :]:
-            if first["module"] == second["module"] or not set(first["events"]) & set(second["events"]):
+            if first.module == second.module or not set(first.events) & set(second.events):
                 continue
-            shorter, longer = sorted((first["filter_prefix"], second["filter_prefix"]), key=len)
+            shorter, longer = sorted((first.filter_prefix, second.filter_prefix), key=len)
             if longer.startswith(shorter):
                 raise NotificationConflictError(
-                    f"bucket {bucket}: the {first['module']} source {_shown(bucket, first)} and the "
-                    f"{second['module']} source {_shown(bucket, second)} overlap, and S3 keeps one "
+                    f"bucket {bucket}: the {first.module} source {_shown(bucket, first)} and the "
+                    f"{second.module} source {_shown(bucket, second)} overlap, and S3 keeps one "
                     "destination per object event: give one of them another bucket or a folder the other "
                     "does not contain"
                 )
 
 
-def _shown(bucket: str, destination: dict[str, Any]) -> str:
-    prefix = str(destination["filter_prefix"]).rstrip("/")
+def _shown(bucket: str, destination: Destination) -> str:
+    prefix = destination.filter_prefix.rstrip("/")
     return f"{bucket}/{prefix}" if prefix else bucket
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ ROOT_FILE = "main.tf"
 SHARED_TEMPLATE = "shared.tf.j2"
 
 # One context function per module; a processor is renderable once it has one here and a template
-MODULE_CONTEXTS: dict[str, Callable[[Config, context.DeployTarget], dict[str, Any]]] = {
+MODULE_CONTEXTS: dict[str, Callable[[Config, context.DeployTarget], context.ModuleContext]] = {
     ATHENA_MODULE: athena_refresh_context,
     RULE_MODULE: rule_processor_context,
     ALERT_MODULE: alert_processor_context,
@@ -41,14 +41,6 @@ MODULE_CONTEXTS: dict[str, Callable[[Config, context.DeployTarget], dict[str, An
 
 class RenderError(StreamAlertError):
     """A template or a build directory that cannot be used."""
-
-
-@dataclass(frozen=True)
-class RenderedModule:
-    """A module's name and the context its template was given."""
-
-    name: str
-    context: dict[str, Any]
 
 
 class _MacroOutputContext(jinja2.runtime.Context):
@@ -95,15 +87,15 @@ def environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
 
 def module_contexts(
     config: Config, processors: Sequence[Processor], target: context.DeployTarget
-) -> list[RenderedModule]:
+) -> tuple[context.ModuleContext, ...]:
     """The context of every processor's module for the target, in registry order."""
     modules = []
     for processor in processors:
         builder = MODULE_CONTEXTS.get(processor.module)
         if builder is None:
             raise RenderError(f"no Terraform template for the {processor.title} yet")
-        modules.append(RenderedModule(processor.module, builder(config, target)))
-    return modules
+        modules.append(builder(config, target))
+    return tuple(modules)
 
 
 def render_files(
@@ -116,16 +108,19 @@ def render_files(
     env = environment(templates_dir)
     modules = module_contexts(config, processors, target)
     files: dict[Path, str] = {}
-    shared = context.shared_context(config, target, [module.context for module in modules])
+    shared = context.shared_context(config, target, modules)
     files[Path(ROOT_FILE)] = _render(env, SHARED_TEMPLATE, shared)
     for module in modules:
-        files[Path(module.name) / ROOT_FILE] = _render(env, f"{module.name}.tf.j2", module.context)
+        files[Path(module.module) / ROOT_FILE] = _render(env, f"{module.module}.tf.j2", module)
     return files
 
 
-def _render(env: jinja2.Environment, template: str, values: Mapping[str, Any]) -> str:
+def _render(
+    env: jinja2.Environment, template: str, values: context.ModuleContext | context.SharedContext
+) -> str:
+    """Render a template with the attributes of its context as its variables."""
     try:
-        return env.get_template(template).render(values)
+        return env.get_template(template).render({f.name: getattr(values, f.name) for f in fields(values)})
     except jinja2.TemplateNotFound as err:
         raise RenderError(f"template not found: {err.name}") from err
     except jinja2.UndefinedError as err:

@@ -7,6 +7,7 @@ notification entries); Kinesis streams by one event source mapping each.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from config_schemas.models import Config, RuleProcessorConfig
@@ -21,7 +22,9 @@ from streamalert_cli.terraform.context import (
     AWS_TARGET,
     FUNCTION_DESTINATION,
     Arns,
+    BucketSubscription,
     DeployTarget,
+    ModuleContext,
     allow,
     dead_letter_alarm,
     function_context,
@@ -50,7 +53,57 @@ REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 _NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
 
 
-def rule_processor_context(config: Config, target: DeployTarget = AWS_TARGET) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DeadLetterQueueContext:
+    name: str
+    retention_seconds: int
+
+
+@dataclass(frozen=True)
+class AsyncInvokeContext:
+    """Lambda's retries of an asynchronous (S3) invocation before the event goes to the DLQ."""
+
+    max_retry_attempts: int
+    max_event_age_seconds: int
+
+
+@dataclass(frozen=True)
+class S3PermissionContext:
+    """An input bucket of this account may invoke the function's alias."""
+
+    statement_id: str
+    source_arn: str
+    source_account: str
+
+
+@dataclass(frozen=True)
+class KinesisMappingContext:
+    """The event source mapping of one Kinesis stream (``resource``: its Terraform name)."""
+
+    resource: str
+    name: str
+    arn: str
+    batch_size: int
+    starting_position: str
+    max_retry_attempts: int
+    max_record_age_seconds: int
+    function_response_types: tuple[str, ...]
+    enabled: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleProcessorContext(ModuleContext):
+    """The rule processor's module: its DLQ, its S3 permissions and Kinesis mappings; ``local``: each
+    stream gets a stand-in."""
+
+    local: bool
+    dead_letter_queue: DeadLetterQueueContext
+    async_invoke: AsyncInvokeContext
+    s3_permissions: tuple[S3PermissionContext, ...]
+    kinesis: tuple[KinesisMappingContext, ...]
+
+
+def rule_processor_context(config: Config, target: DeployTarget = AWS_TARGET) -> RuleProcessorContext:
     """The function, alias, role, log group and DLQ; S3 permissions and notifications; Kinesis mappings.
     On the local target each Kinesis stream gets a stand-in (an AWS account already has its streams)."""
     block = config.rule_processor
@@ -61,62 +114,59 @@ def rule_processor_context(config: Config, target: DeployTarget = AWS_TARGET) ->
     function_name = rule_processor_function_name(prefix)
     log_group = lambda_log_group_name(function_name)
     dead_letter_name = rule_processor_dead_letter_queue_name(prefix)
-    return {
-        "module": RULE_MODULE,
-        "local": target.local,
-        "tags": {"streamalert:deployment": prefix, "streamalert:processor": "rule"},
-        "function": {
-            **function_context(
-                function_name,
-                f"StreamAlert Rule Processor ({prefix})",
-                RULE_HANDLER,
-                memory=block.memory,
-                timeout=block.timeout,
-                policy=_rule_policy(block, arns, log_group, dead_letter_name, alerts_queue_name(prefix)),
-            ),
-            "log_level": block.log_level,
-        },
-        "log_group": log_group_context(log_group),
-        "dead_letter_queue": {"name": dead_letter_name, "retention_seconds": QUEUE_RETENTION_SECONDS},
-        "alarms": [dead_letter_alarm(dead_letter_name)],
-        "async_invoke": {
-            "max_retry_attempts": ASYNC_MAX_RETRY_ATTEMPTS,
-            "max_event_age_seconds": ASYNC_MAX_EVENT_AGE_SECONDS,
-        },
-        "s3_permissions": [
-            {
-                "statement_id": f"S3Notifications_{_NOT_IDENTIFIER.sub('_', bucket)}",
-                "source_arn": arns.bucket(bucket),
-                "source_account": arns.account,
-            }
+    return RuleProcessorContext(
+        module=RULE_MODULE,
+        local=target.local,
+        tags={"streamalert:deployment": prefix, "streamalert:processor": "rule"},
+        function=function_context(
+            function_name,
+            f"StreamAlert Rule Processor ({prefix})",
+            RULE_HANDLER,
+            memory=block.memory,
+            timeout=block.timeout,
+            policy=_rule_policy(block, arns, log_group, dead_letter_name, alerts_queue_name(prefix)),
+        ),
+        log_group=log_group_context(log_group),
+        dead_letter_queue=DeadLetterQueueContext(
+            name=dead_letter_name, retention_seconds=QUEUE_RETENTION_SECONDS
+        ),
+        alarms=(dead_letter_alarm(dead_letter_name),),
+        async_invoke=AsyncInvokeContext(
+            max_retry_attempts=ASYNC_MAX_RETRY_ATTEMPTS,
+            max_event_age_seconds=ASYNC_MAX_EVENT_AGE_SECONDS,
+        ),
+        s3_permissions=tuple(
+            S3PermissionContext(
+                statement_id=f"S3Notifications_{_NOT_IDENTIFIER.sub('_', bucket)}",
+                source_arn=arns.bucket(bucket),
+                source_account=arns.account,
+            )
             for bucket in block.buckets
-        ],
-        "kinesis": [
-            {
-                "resource": "stream_" + _NOT_IDENTIFIER.sub("_", stream),
-                "name": stream,
-                "arn": arns.regional("kinesis", f"stream/{stream}"),
-                "batch_size": KINESIS_BATCH_SIZE,
-                "starting_position": KINESIS_STARTING_POSITION,
-                "max_retry_attempts": KINESIS_MAX_RETRY_ATTEMPTS,
-                "max_record_age_seconds": KINESIS_MAX_RECORD_AGE_SECONDS,
-                "function_response_types": [REPORT_BATCH_ITEM_FAILURES],
-                "enabled": block.enabled,
-            }
+        ),
+        kinesis=tuple(
+            KinesisMappingContext(
+                resource="stream_" + _NOT_IDENTIFIER.sub("_", stream),
+                name=stream,
+                arn=arns.regional("kinesis", f"stream/{stream}"),
+                batch_size=KINESIS_BATCH_SIZE,
+                starting_position=KINESIS_STARTING_POSITION,
+                max_retry_attempts=KINESIS_MAX_RETRY_ATTEMPTS,
+                max_record_age_seconds=KINESIS_MAX_RECORD_AGE_SECONDS,
+                function_response_types=(REPORT_BATCH_ITEM_FAILURES,),
+                enabled=block.enabled,
+            )
             for stream in sorted(block.inputs.kinesis)
-        ],
-        "owned_buckets": [],
-        "protected": [],
-        "notifications": [
-            {
-                "bucket": source.bucket,
-                "id": f"{RULE_MODULE}:{source}",
-                "filter_prefix": source.filter_prefix,
-                "destination": FUNCTION_DESTINATION,
-            }
+        ),
+        notifications=tuple(
+            BucketSubscription(
+                bucket=source.bucket,
+                id=f"{RULE_MODULE}:{source}",
+                filter_prefix=source.filter_prefix,
+                destination=FUNCTION_DESTINATION,
+            )
             for source in sorted(block.inputs.s3)
-        ],
-    }
+        ),
+    )
 
 
 def _rule_policy(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from config_schemas.models import Source
 from streamalert_cli.terraform.alert_processor_context import alert_processor_context
-from streamalert_cli.terraform.athena_refresh_context import athena_refresh_context
+from streamalert_cli.terraform.athena_refresh_context import Column, athena_refresh_context
 from streamalert_cli.terraform.context import (
+    FUNCTION_DESTINATION,
     Arns,
+    BucketSubscription,
     DeployTarget,
+    ModuleContext,
     NotificationConflictError,
     aws_partition,
     iam_literal,
@@ -28,40 +32,50 @@ from tests.streamalert_cli.terraform.conftest import fixture_config
 ARNS = Arns(fixture_config("basic"))
 
 
-def statements(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {statement["Sid"]: statement for statement in context["function"]["policy"]["Statement"]}
+def statements(context: ModuleContext) -> dict[str, dict[str, Any]]:
+    return {statement["Sid"]: statement for statement in context.function.policy["Statement"]}
+
+
+def rule_processor_wanting(filter_prefix: str) -> ModuleContext:
+    """A rule processor's context whose one S3 input is ``acme-firehose-data/<filter_prefix>``."""
+    return replace(
+        rule_processor_context(fixture_config("all_processors")),
+        notifications=(
+            BucketSubscription("acme-firehose-data", "rule_processor:x", filter_prefix, FUNCTION_DESTINATION),
+        ),
+    )
 
 
 def test_names_carry_the_prefix() -> None:
     context = athena_refresh_context(fixture_config("basic"))
 
-    assert context["function"]["name"] == "acme_streamalert_athena_partition_refresh"
-    assert context["function"]["alias"] == "production"
-    assert context["queue"]["name"] == "acme_streamalert_athena_data_bucket_notifications"
-    assert context["queue"]["dead_letter_name"] == "acme_streamalert_athena_data_bucket_notifications_dlq"
-    assert context["alerts_bucket"] == "acme.streamalerts"
-    assert context["workgroup"]["name"] == "acme_streamalert"
-    assert context["log_group"]["name"] == "/aws/lambda/acme_streamalert_athena_partition_refresh"
+    assert context.function.name == "acme_streamalert_athena_partition_refresh"
+    assert context.function.alias == "production"
+    assert context.queue.name == "acme_streamalert_athena_data_bucket_notifications"
+    assert context.queue.dead_letter_name == "acme_streamalert_athena_data_bucket_notifications_dlq"
+    assert context.alerts_bucket == "acme.streamalerts"
+    assert context.workgroup.name == "acme_streamalert"
+    assert context.log_group.name == "/aws/lambda/acme_streamalert_athena_partition_refresh"
 
 
 def test_function_settings_come_from_the_config() -> None:
-    function = athena_refresh_context(fixture_config("athena_modes"))["function"]
+    function = athena_refresh_context(fixture_config("athena_modes")).function
 
-    assert (function["memory"], function["timeout"]) == (512, 300)
-    assert function["handler"] == "apps.athena_refresh.main.handler"
-    assert function["runtime"].startswith("python3.")
+    assert (function.memory, function.timeout) == (512, 300)
+    assert function.handler == "apps.athena_refresh.main.handler"
+    assert function.runtime.startswith("python3.")
 
 
 def test_queue_keeps_messages_14_days_and_hides_them_six_function_timeouts() -> None:
-    queue = athena_refresh_context(fixture_config("athena_modes"))["queue"]
+    queue = athena_refresh_context(fixture_config("athena_modes")).queue
 
-    assert queue["retention_seconds"] == 14 * 24 * 3600
-    assert queue["visibility_timeout"] == 6 * 300
-    assert queue["max_receive_count"] == 5
+    assert queue.retention_seconds == 14 * 24 * 3600
+    assert queue.visibility_timeout == 6 * 300
+    assert queue.max_receive_count == 5
 
 
 def test_only_the_configured_buckets_of_this_account_may_send_to_the_queue() -> None:
-    [statement] = athena_refresh_context(fixture_config("athena_modes"))["queue"]["policy"]["Statement"]
+    [statement] = athena_refresh_context(fixture_config("athena_modes")).queue.policy["Statement"]
 
     assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
     assert statement["Action"] == "sqs:SendMessage"
@@ -81,20 +95,20 @@ def test_only_the_configured_buckets_of_this_account_may_send_to_the_queue() -> 
 
 
 def test_disabled_function_keeps_its_schedule_switched_off() -> None:
-    assert athena_refresh_context(fixture_config("athena_modes"))["schedule"]["state"] == "DISABLED"
-    assert athena_refresh_context(fixture_config("basic"))["schedule"]["state"] == "ENABLED"
+    assert athena_refresh_context(fixture_config("athena_modes")).schedule.state == "DISABLED"
+    assert athena_refresh_context(fixture_config("basic")).schedule.state == "ENABLED"
 
 
 def test_schedule_uses_the_refresh_interval() -> None:
-    schedule = athena_refresh_context(fixture_config("athena_modes"))["schedule"]
+    schedule = athena_refresh_context(fixture_config("athena_modes")).schedule
 
-    assert schedule["expression"] == "cron(0/15 * * * ? *)"
+    assert schedule.expression == "cron(0/15 * * * ? *)"
 
 
 def test_every_source_is_notified_with_its_prefix_as_filter() -> None:
-    notifications = athena_refresh_context(fixture_config("athena_modes"))["notifications"]
+    notifications = athena_refresh_context(fixture_config("athena_modes")).notifications
 
-    assert [(n["bucket"], n["filter_prefix"]) for n in notifications] == [
+    assert [(n.bucket, n.filter_prefix) for n in notifications] == [
         ("beta-logs", "dns/"),
         ("beta-logs", "vpc/flow/"),
         ("beta-other-logs", ""),
@@ -104,7 +118,7 @@ def test_every_source_is_notified_with_its_prefix_as_filter() -> None:
 
 def test_no_wildcard_actions_or_resources_in_the_function_policy() -> None:
     for name in ("basic", "athena_modes", "custom_settings"):
-        for statement in athena_refresh_context(fixture_config(name))["function"]["policy"]["Statement"]:
+        for statement in athena_refresh_context(fixture_config(name)).function.policy["Statement"]:
             assert all("*" not in action for action in statement["Action"])
             assert "*" not in statement["Resource"]
             assert all(resource.startswith("arn:") for resource in statement["Resource"])
@@ -209,14 +223,14 @@ def test_iam_wildcards_and_variables_of_a_folder_name_are_matched_as_they_are() 
 
 
 def test_alerts_table_is_json_partitioned_by_dt() -> None:
-    table = athena_refresh_context(fixture_config("basic"))["alerts_table"]
+    table = athena_refresh_context(fixture_config("basic")).alerts_table
 
-    assert table["location"] == "s3://acme.streamalerts/alerts/"
-    assert table["partition_keys"] == [{"name": "dt", "type": "string"}]
+    assert table.location == "s3://acme.streamalerts/alerts/"
+    assert table.partition_keys == (Column("dt", "string"),)
 
 
 def test_protected_resources_are_the_data_and_catalog() -> None:
-    protected = athena_refresh_context(fixture_config("basic"))["protected"]
+    protected = athena_refresh_context(fixture_config("basic")).protected
 
     assert "aws_s3_bucket.alerts" in protected
     assert "aws_glue_catalog_database.streamalert" in protected
@@ -228,35 +242,24 @@ def test_one_notification_per_bucket_merges_its_sources() -> None:
     config = fixture_config("athena_modes")
     shared = shared_context(config, DeployTarget(local=False), [athena_refresh_context(config)])
 
-    by_bucket = {n["bucket"]: n for n in shared["notifications"]}
+    by_bucket = {n.bucket: n for n in shared.notifications}
     assert sorted(by_bucket) == ["beta-logs", "beta-other-logs", "beta-team.streamalerts"]
-    assert [q["filter_prefix"] for q in by_bucket["beta-logs"]["queues"]] == ["dns/", "vpc/flow/"]
-    assert by_bucket["beta-logs"]["resource"] == "bucket_beta_logs"
-    assert by_bucket["beta-logs"]["modules"] == ["athena_refresh"]
-    assert all(q["events"] == ["s3:ObjectCreated:*"] for n in shared["notifications"] for q in n["queues"])
+    assert [q.filter_prefix for q in by_bucket["beta-logs"].queues] == ["dns/", "vpc/flow/"]
+    assert by_bucket["beta-logs"].resource == "bucket_beta_logs"
+    assert by_bucket["beta-logs"].modules == ("athena_refresh",)
+    assert all(q.events == ("s3:ObjectCreated:*",) for n in shared.notifications for q in n.queues)
 
 
 def test_notifications_of_several_modules_merge_on_one_bucket() -> None:
     config = fixture_config("basic")
     athena = athena_refresh_context(config)
-    other = {
-        "module": "rule_processor",
-        "owned_buckets": [],
-        "notifications": [
-            {
-                "bucket": "acme-firehose-data",
-                "id": "rule_processor:x",
-                "filter_prefix": "x/",
-                "destination": "function",
-            }
-        ],
-    }
+    other = rule_processor_wanting("x/")
     shared = shared_context(config, DeployTarget(local=False), [athena, other])
 
-    [notification] = [n for n in shared["notifications"] if n["bucket"] == "acme-firehose-data"]
-    assert notification["modules"] == ["athena_refresh", "rule_processor"]
-    assert [(q["module"], q["output"]) for q in notification["queues"]] == [("athena_refresh", "queue_arn")]
-    assert [(f["module"], f["output"]) for f in notification["functions"]] == [
+    [notification] = [n for n in shared.notifications if n.bucket == "acme-firehose-data"]
+    assert notification.modules == ("athena_refresh", "rule_processor")
+    assert [(q.module, q.output) for q in notification.queues] == [("athena_refresh", "queue_arn")]
+    assert [(f.module, f.output) for f in notification.functions] == [
         ("rule_processor", "notified_function_arn")
     ]
 
@@ -264,18 +267,7 @@ def test_notifications_of_several_modules_merge_on_one_bucket() -> None:
 @pytest.mark.parametrize("prefix", ["", "cloudtrail/", "cloudtrail/2024/"])
 def test_overlapping_filters_of_two_processors_on_one_bucket_are_refused(prefix: str) -> None:
     config = fixture_config("basic")
-    other = {
-        "module": "rule_processor",
-        "owned_buckets": [],
-        "notifications": [
-            {
-                "bucket": "acme-firehose-data",
-                "id": "rule_processor:x",
-                "filter_prefix": prefix,
-                "destination": "function",
-            }
-        ],
-    }
+    other = rule_processor_wanting(prefix)
 
     with pytest.raises(
         NotificationConflictError, match="bucket acme-firehose-data: the athena_refresh source "
@@ -293,23 +285,21 @@ def test_disjoint_folders_of_one_bucket_share_its_notification() -> None:
 
     [notification] = [
         n
-        for n in shared_context(config, DeployTarget(local=False), modules)["notifications"]
-        if n["bucket"] == "acme-data"
+        for n in shared_context(config, DeployTarget(local=False), modules).notifications
+        if n.bucket == "acme-data"
     ]
-    assert [q["filter_prefix"] for q in notification["queues"]] == ["vpc/"]
-    assert [f["filter_prefix"] for f in notification["functions"]] == ["cloudtrail/"]
+    assert [q.filter_prefix for q in notification.queues] == ["vpc/"]
+    assert [f.filter_prefix for f in notification.functions] == ["cloudtrail/"]
 
 
 def test_local_target_stands_in_for_data_buckets_it_does_not_create() -> None:
     config = fixture_config("basic")
     shared = shared_context(config, DeployTarget(local=True), [athena_refresh_context(config)])
 
-    assert [s["bucket"] for s in shared["stand_in_buckets"]] == ["acme-firehose-data"]
+    assert [s.bucket for s in shared.stand_in_buckets] == ["acme-firehose-data"]
     assert (
-        shared_context(config, DeployTarget(local=False), [athena_refresh_context(config)])[
-            "stand_in_buckets"
-        ]
-        == []
+        shared_context(config, DeployTarget(local=False), [athena_refresh_context(config)]).stand_in_buckets
+        == ()
     )
 
 

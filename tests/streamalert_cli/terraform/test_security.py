@@ -12,7 +12,7 @@ import pytest
 from streamalert.config import load_config
 from streamalert_cli.processors import deployable
 from streamalert_cli.terraform import render
-from streamalert_cli.terraform.context import DeployTarget
+from streamalert_cli.terraform.context import DeployTarget, ModuleContext, QueueContext
 from tests.streamalert_cli.terraform.aws_calls import CodeCalls, called_actions, shipped_sources
 from tests.streamalert_cli.terraform.conftest import CONFIG_NAMES, GOLDEN_DIR, fixture_config
 
@@ -70,13 +70,12 @@ def policy_contexts(config_name: str) -> dict[str, dict[str, Any]]:
     """App -> its function's policy, for a fixture config or the shipped conf/."""
     config = load_config(SHIPPED_CONFIG) if config_name == "shipped" else fixture_config(config_name)
     modules = render.module_contexts(config, deployable(config), DeployTarget(local=False))
-    return {module.name: module.context["function"]["policy"] for module in modules}
+    return {module.module: module.function.policy for module in modules}
 
 
-def module_contexts(config_name: str) -> list[tuple[str, dict[str, Any]]]:
+def module_contexts(config_name: str) -> tuple[ModuleContext, ...]:
     config = fixture_config(config_name)
-    modules = render.module_contexts(config, deployable(config), DeployTarget(local=False))
-    return [(module.name, module.context) for module in modules]
+    return render.module_contexts(config, deployable(config), DeployTarget(local=False))
 
 
 def granted_actions(policy: dict[str, Any]) -> set[str]:
@@ -167,10 +166,12 @@ def test_every_queue_and_topic_is_encrypted(config_name: str) -> None:
 
 @pytest.mark.parametrize("config_name", CONFIG_NAMES)
 def test_queues_read_by_functions_hide_messages_six_function_timeouts(config_name: str) -> None:
-    for _, context in module_contexts(config_name):
-        queue = context.get("queue")
-        if queue is not None:
-            assert queue["visibility_timeout"] >= 6 * context["function"]["timeout"]
+    queues = [(context.function, getattr(context, "queue", None)) for context in module_contexts(config_name)]
+    read = [(function, queue) for function, queue in queues if isinstance(queue, QueueContext)]
+
+    assert read
+    for function, queue in read:
+        assert queue.visibility_timeout >= 6 * function.timeout
 
 
 def test_s3_may_invoke_the_rule_processor_only_for_its_buckets_in_this_account() -> None:
