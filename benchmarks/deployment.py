@@ -1,5 +1,5 @@
-"""One refresh function on the embedded emulator: Glue and Athena on moto, the queue on moto or in memory,
-every AWS call counted by operation."""
+"""One refresh function on the embedded emulator: Glue and Athena on moto, the queue on moto or in memory
+(streamalert_cli.testing.sqs), every AWS call counted by operation in one counter."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
@@ -15,7 +15,6 @@ import boto3
 from moto import mock_aws
 
 from apps.athena_refresh.refresher import PartitionRefresher, RefreshSettings
-from benchmarks.memqueue import InMemorySqs
 from benchmarks.workload import DATABASE, PREFIX, REGION, RESULTS_BUCKET, BenchTable, partition_folder
 from config_schemas.models import AthenaRefreshConfig
 from streamalert.constants import (
@@ -24,24 +23,13 @@ from streamalert.constants import (
     athena_queue_name,
     athena_workgroup_name,
 )
+from streamalert_cli.testing.calls import CallCounter
+from streamalert_cli.testing.clock import WallClock
+from streamalert_cli.testing.sqs import InMemorySqs
 
 QUEUE_NAME = athena_queue_name(PREFIX)
 # The Lambda's longest timeout: the benchmark measures calls, never a run cut short by its deadline
 LAMBDA_TIMEOUT_SECONDS = 900.0
-
-
-class CallCounter:
-    """Counts the calls boto3 clients make, by operation name (a botocore ``before-call`` hook)."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-
-    def attach(self, *clients: Any) -> None:
-        for client in clients:
-            client.meta.events.register("before-call.*.*", self._count)
-
-    def _count(self, model: Any, **_: Any) -> None:
-        self.calls[model.name] += 1
 
 
 @dataclass
@@ -53,19 +41,14 @@ class BenchDeployment:
     glue: Any
     athena: Any
     queue_url: str
-    counter: CallCounter = field(default_factory=CallCounter)
+    counter: CallCounter
 
     def calls(self) -> Counter[str]:
-        """Every AWS call so far, by operation (the in-memory queue counts its own)."""
-        calls = Counter(self.counter.calls)
-        if isinstance(self.sqs, InMemorySqs):
-            calls.update(self.sqs.calls)
-        return calls
+        """Every AWS call so far, by operation (the in-memory queue's too)."""
+        return Counter(self.counter.calls)
 
     def reset_calls(self) -> None:
-        self.counter.calls.clear()
-        if isinstance(self.sqs, InMemorySqs):
-            self.sqs.calls.clear()
+        self.counter.reset()
 
     def send(self, bodies: list[str]) -> None:
         for start in range(0, len(bodies), SQS_MAX_BATCH):
@@ -120,14 +103,18 @@ def emulated(table: BenchTable, *, queue: str = "memory") -> Iterator[BenchDeplo
     with _aws_environment(), mock_aws():
         glue: Any = boto3.client("glue", region_name=REGION)
         athena = boto3.client("athena", region_name=REGION)
-        sqs: Any = InMemorySqs() if queue == "memory" else boto3.client("sqs", region_name=REGION)
+        counter = CallCounter()
+        sqs: Any = (
+            InMemorySqs(WallClock(), QUEUE_NAME, counter=counter)
+            if queue == "memory"
+            else boto3.client("sqs", region_name=REGION)
+        )
         queue_url = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
         glue.create_database(DatabaseInput={"Name": DATABASE})
         athena.create_work_group(Name=athena_workgroup_name(PREFIX))
         glue.create_table(DatabaseName=DATABASE, TableInput=_table_input(table))
-        deployment = BenchDeployment(table, sqs, glue, athena, queue_url)
-        deployment.counter.attach(glue, athena, *([] if isinstance(sqs, InMemorySqs) else [sqs]))
-        yield deployment
+        counter.attach(glue, athena, *([] if queue == "memory" else [sqs]))
+        yield BenchDeployment(table, sqs, glue, athena, queue_url, counter)
 
 
 def _table_input(table: BenchTable) -> dict[str, Any]:

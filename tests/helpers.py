@@ -1,9 +1,9 @@
-"""Test building blocks: S3 notification bodies, fake Lambda contexts, AWS call counting, fault injection."""
+"""Test building blocks: S3 notification bodies, fake Lambda contexts, fault injection (AWS calls are counted
+by streamalert_cli.testing.calls, the benchmarks' counter too)."""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -65,30 +65,6 @@ class FakeContext:
     def get_remaining_time_in_millis(self) -> int:
         self.remaining_ms = max(0.0, self.remaining_ms - self.tick_ms)
         return int(self.remaining_ms)
-
-
-class CallCounter:
-    """Counts the AWS API calls a boto3 client makes, by operation name (a botocore event hook)."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.sequence: list[str] = []
-
-    def attach(self, *clients: Any) -> CallCounter:
-        for client in clients:
-            client.meta.events.register("before-call.*.*", self._count)
-        return self
-
-    def _count(self, model: Any, **_: Any) -> None:
-        self.calls[model.name] += 1
-        self.sequence.append(model.name)
-
-    def __getitem__(self, operation: str) -> int:
-        return self.calls[operation]
-
-    def reset(self) -> None:
-        self.calls.clear()
-        self.sequence.clear()
 
 
 class FaultyClient:

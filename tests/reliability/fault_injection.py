@@ -1,4 +1,4 @@
-"""The fault-injection harness: a virtual clock, an in-memory SQS queue with its dead-letter queue, and a
+"""The fault-injection harness: a virtual clock and the in-memory SQS queue (streamalert_cli.testing), and a
 seeded injector that wraps AWS clients and records, for every partition, when it was really committed.
 
 The injector sits above the client: the code under test sees each injected error as if botocore's retries
@@ -13,13 +13,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
-from botocore.model import ServiceModel
-from botocore.session import get_session
-from botocore.validate import validate_parameters
+
+from streamalert_cli.testing.clock import VirtualClock
+from streamalert_cli.testing.sqs import InMemorySqs, validate_request
 
 # A partition as the ledger knows it: (table, values, location)
 PartitionId = tuple[str, tuple[str, ...], str]
@@ -68,16 +67,6 @@ def parse_statement(query: str) -> ParsedStatement:
     return ParsedStatement(head["db"], head["table"], tuple(partitions))
 
 
-class VirtualClock:
-    """Seconds since the start of a run; nothing here ever sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def advance(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
-
-
 class ClockContext:
     """A Lambda context whose remaining time runs on a virtual clock."""
 
@@ -97,127 +86,9 @@ def client_error(code: str, operation: str, status: int = 400) -> ClientError:
     return ClientError(response, operation)
 
 
-@cache
-def _service_model(service: str) -> ServiceModel:
-    return get_session().get_service_model(service)
-
-
-def validate_request(service: str, operation: str, params: dict[str, Any]) -> None:
-    """Refuse parameters that botocore would refuse before sending (ParamValidationError)."""
-    shape = _service_model(service).operation_model(operation).input_shape
-    if shape is not None:
-        validate_parameters(params, shape)
-
-
-@dataclass
-class SqsMessage:
-    message_id: str
-    body: str
-    sent_at: float
-    receive_count: int = 0
-    receipt_handle: str = ""
-    visible_at: float = 0.0
-
-
-class FakeSqs:
-    """One SQS standard queue and its dead-letter queue, in memory: receives hide messages for their
-    visibility timeout, each receive issues a new receipt handle (only the latest one deletes), and a
-    message received ``max_receive_count`` times moves to the dead-letter queue on its next receive.
-    Parameters are validated against botocore's SQS model, as a real client would."""
-
-    OPERATIONS: Mapping[str, str] = {
-        "get_queue_url": "GetQueueUrl",
-        "receive_message": "ReceiveMessage",
-        "delete_message_batch": "DeleteMessageBatch",
-    }
-
-    def __init__(self, clock: VirtualClock, name: str, *, max_receive_count: int = 5) -> None:
-        self.clock = clock
-        self.name = name
-        self.url = f"https://sqs.us-east-1.amazonaws.com/123456789012/{name}"
-        self.max_receive_count = max_receive_count
-        self.messages: dict[str, SqsMessage] = {}
-        self.dead_letters: dict[str, SqsMessage] = {}
-        self.deleted_at: dict[str, float] = {}
-        self.sent: dict[str, SqsMessage] = {}
-        self._handles = 0
-
-    def send(self, body: str) -> str:
-        message = SqsMessage(f"msg-{len(self.sent):05d}", body, self.clock.now)
-        self.messages[message.message_id] = self.sent[message.message_id] = message
-        return message.message_id
-
-    def _validate(self, operation: str, params: dict[str, Any]) -> None:
-        validate_request("sqs", operation, params)
-        if "QueueUrl" in params and params["QueueUrl"] != self.url:
-            raise client_error("AWS.SimpleQueueService.NonExistentQueue", operation)
-
-    def get_queue_url(self, **params: Any) -> dict[str, Any]:
-        self._validate("GetQueueUrl", params)
-        if params["QueueName"] != self.name:
-            raise client_error("AWS.SimpleQueueService.NonExistentQueue", "GetQueueUrl")
-        return {"QueueUrl": self.url}
-
-    def receive_message(self, **params: Any) -> dict[str, Any]:
-        self._validate("ReceiveMessage", params)
-        batch = self.take(params.get("MaxNumberOfMessages", 1), params.get("VisibilityTimeout", 30))
-        if not batch:
-            self.clock.advance(params.get("WaitTimeSeconds", 0))  # a long poll that found nothing
-            return {}
-        return {
-            "Messages": [
-                {"MessageId": m.message_id, "ReceiptHandle": m.receipt_handle, "Body": m.body} for m in batch
-            ]
-        }
-
-    def take(self, count: int, visibility: int) -> list[SqsMessage]:
-        """What a receive returns, with the dead-letter redrive applied first."""
-        if not 1 <= count <= 10 or not 0 <= visibility <= 43_200:
-            raise client_error("InvalidParameterValue", "ReceiveMessage")
-        batch: list[SqsMessage] = []
-        for message in list(self.messages.values()):
-            if len(batch) == count:
-                break
-            if message.visible_at > self.clock.now:
-                continue
-            if message.receive_count >= self.max_receive_count:
-                self.dead_letters[message.message_id] = self.messages.pop(message.message_id)
-                continue
-            self._handles += 1
-            message.receive_count += 1
-            message.receipt_handle = f"{message.message_id}#{self._handles}"
-            message.visible_at = self.clock.now + visibility
-            batch.append(message)
-        return batch
-
-    def delete_message_batch(self, **params: Any) -> dict[str, Any]:
-        self._validate("DeleteMessageBatch", params)
-        entries = params["Entries"]
-        if not 1 <= len(entries) <= 10:
-            raise client_error("AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "DeleteMessageBatch")
-        if len({entry["Id"] for entry in entries}) != len(entries):
-            raise client_error("AWS.SimpleQueueService.BatchEntryIdsNotDistinct", "DeleteMessageBatch")
-        successful, failed = [], []
-        for entry in entries:
-            if self.delete(entry["ReceiptHandle"]):
-                successful.append({"Id": entry["Id"]})
-            else:
-                failed.append({"Id": entry["Id"], "SenderFault": True, "Code": "ReceiptHandleIsInvalid"})
-        return {"Successful": successful, "Failed": failed}
-
-    def delete(self, receipt_handle: str) -> bool:
-        message_id = receipt_handle.partition("#")[0]
-        if message_id in self.deleted_at:
-            return True
-        message = self.messages.get(message_id)
-        if message is None or message.receipt_handle != receipt_handle:
-            return False
-        del self.messages[message_id]
-        self.deleted_at[message_id] = self.clock.now
-        return True
-
-    def has_deliverable(self, wanted: Callable[[SqsMessage], bool] = lambda _: True) -> bool:
-        return any(wanted(message) for message in self.messages.values())
+# The reliability tests' name for the one in-memory SQS (its dead-letter queue, receipt handles, botocore's
+# parameter validation, the virtual clock), shared with the benchmarks
+FakeSqs = InMemorySqs
 
 
 @dataclass

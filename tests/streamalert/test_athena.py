@@ -20,7 +20,8 @@ from streamalert.athena import (
 from streamalert.constants import ATHENA_MAX_QUERY_BYTES
 from streamalert.deadline import Deadline, RunBudget
 from streamalert.partitions import Partition
-from tests.helpers import ACCOUNT_ID, REGION, CallCounter, FakeContext, FaultyClient
+from streamalert_cli.testing.calls import CallCounter
+from tests.helpers import ACCOUNT_ID, REGION, FakeContext, FaultyClient
 
 DATABASE = "streamalert"
 RESULTS = "s3://acme-streamalert-athena-results/refresh/"

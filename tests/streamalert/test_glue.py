@@ -11,7 +11,8 @@ import pytest
 from streamalert.deadline import Deadline, RunBudget
 from streamalert.glue import DatabaseNotFoundError, GlueCatalog, TableInfo, TableNotFoundError
 from streamalert.partitions import Partition
-from tests.helpers import REGION, CallCounter, FaultyClient
+from streamalert_cli.testing.calls import CallCounter
+from tests.helpers import REGION, FaultyClient
 
 DATABASE = "streamalert"
 TABLE = "cloudtrail"

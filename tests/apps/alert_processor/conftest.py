@@ -14,7 +14,8 @@ from streamalert import logger
 from streamalert.alerts import Alert
 from streamalert.constants import alerts_bucket_name
 from streamalert.sqs import QueueMessage
-from tests.helpers import REGION, CallCounter
+from streamalert_cli.testing.calls import CallCounter
+from tests.helpers import REGION
 
 PREFIX = "acme"
 ALERTS_BUCKET = alerts_bucket_name(PREFIX)

@@ -23,7 +23,8 @@ from config_schemas.models import (
 )
 from streamalert.constants import athena_queue_name, athena_workgroup_name
 from streamalert.sqs import QueueMessage
-from tests.helpers import ACCOUNT_ID, REGION, CallCounter
+from streamalert_cli.testing.calls import CallCounter
+from tests.helpers import ACCOUNT_ID, REGION
 
 PREFIX = "acme"
 DATABASE = "streamalert"

@@ -22,7 +22,8 @@ from streamalert import logger
 from streamalert.constants import alerts_queue_name
 from streamalert.rules import RuleRegistry, load_rules
 from streamalert.s3_objects import S3ObjectReader
-from tests.helpers import REGION, REPO, CallCounter, s3_record
+from streamalert_cli.testing.calls import CallCounter
+from tests.helpers import REGION, REPO, s3_record
 
 PREFIX = "acme"
 BUCKET = "acme-cloudtrail-logs"

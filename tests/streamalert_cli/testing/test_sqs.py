@@ -1,29 +1,24 @@
-"""The in-memory queue behaves as SQS does for everything the refresh relies on."""
+"""The in-memory queue behaves as SQS does for everything the functions, the reliability tests and the
+benchmarks rely on."""
 
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
-from benchmarks.memqueue import InMemorySqs
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from streamalert_cli.testing.calls import CallCounter
+from streamalert_cli.testing.clock import VirtualClock
+from streamalert_cli.testing.sqs import InMemorySqs
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> VirtualClock:
+    return VirtualClock()
 
 
 @pytest.fixture
-def sqs(clock: Clock) -> InMemorySqs:
-    client = InMemorySqs(clock)
+def sqs(clock: VirtualClock) -> InMemorySqs:
+    client = InMemorySqs(clock, "q")
     client.create_queue(QueueName="q")
     return client
 
@@ -37,7 +32,9 @@ def send(sqs: InMemorySqs, count: int) -> None:
         sqs.send_message(QueueUrl=url(sqs), MessageBody=f"body-{index}")
 
 
-def test_received_messages_are_hidden_until_their_visibility_timeout(sqs: InMemorySqs, clock: Clock) -> None:
+def test_received_messages_are_hidden_until_their_visibility_timeout(
+    sqs: InMemorySqs, clock: VirtualClock
+) -> None:
     send(sqs, 3)
 
     first = sqs.receive_message(QueueUrl=url(sqs), MaxNumberOfMessages=10, VisibilityTimeout=30)
@@ -64,7 +61,7 @@ def test_receive_takes_at_most_ten_and_counts_calls(sqs: InMemorySqs) -> None:
     assert sqs.calls["ReceiveMessage"] == 4
 
 
-def test_only_the_latest_receipt_handle_deletes(sqs: InMemorySqs, clock: Clock) -> None:
+def test_only_the_latest_receipt_handle_deletes(sqs: InMemorySqs, clock: VirtualClock) -> None:
     send(sqs, 1)
     old = sqs.receive_message(QueueUrl=url(sqs), VisibilityTimeout=1)["Messages"][0]
     clock.now = 2
@@ -119,3 +116,72 @@ def test_attributes_count_visible_and_in_flight_messages(sqs: InMemorySqs) -> No
     attributes = sqs.get_queue_attributes(QueueUrl=url(sqs))["Attributes"]
 
     assert attributes == {"ApproximateNumberOfMessages": "1", "ApproximateNumberOfMessagesNotVisible": "2"}
+
+
+def test_a_message_received_max_receive_count_times_is_dead_lettered_on_its_next_receive(
+    clock: VirtualClock,
+) -> None:
+    sqs = InMemorySqs(clock, "q", max_receive_count=2)
+    kept = sqs.send("kept")
+    received = []
+    for _ in range(3):
+        received.append(sqs.receive_message(QueueUrl=sqs.url, VisibilityTimeout=1).get("Messages", []))
+        clock.advance(1)
+
+    assert [len(batch) for batch in received] == [1, 1, 0]
+    assert list(sqs.dead_letters) == [kept]
+    assert sqs.messages == {}
+
+
+def test_messages_come_back_oldest_sent_first(sqs: InMemorySqs, clock: VirtualClock) -> None:
+    send(sqs, 3)
+    [first] = sqs.receive_message(QueueUrl=url(sqs), VisibilityTimeout=5)["Messages"]
+    clock.advance(5)
+
+    again = sqs.receive_message(QueueUrl=url(sqs), MaxNumberOfMessages=10)["Messages"]
+
+    assert [m["Body"] for m in again] == ["body-0", "body-1", "body-2"]
+    assert again[0]["ReceiptHandle"] != first["ReceiptHandle"]
+
+
+def test_a_handle_of_a_deleted_message_deletes_nothing_and_succeeds(sqs: InMemorySqs) -> None:
+    send(sqs, 1)
+    [message] = sqs.receive_message(QueueUrl=url(sqs))["Messages"]
+    entries = [{"Id": "a", "ReceiptHandle": message["ReceiptHandle"]}]
+
+    sqs.delete_message_batch(QueueUrl=url(sqs), Entries=entries)
+    again = sqs.delete_message_batch(QueueUrl=url(sqs), Entries=entries)
+
+    assert again == {"Successful": [{"Id": "a"}], "Failed": []}
+    assert list(sqs.deleted_at) == [message["MessageId"]]
+
+
+def test_an_empty_long_poll_waits_on_the_clock(sqs: InMemorySqs, clock: VirtualClock) -> None:
+    assert sqs.receive_message(QueueUrl=url(sqs), WaitTimeSeconds=20) == {}
+    assert clock.now == 20
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"QueueUrl": 1}, {"MaxNumberOfMessages": "10"}, {"WaitSeconds": 1}],
+    ids=["url not a string", "count not an integer", "unknown parameter"],
+)
+def test_parameters_botocore_refuses_are_refused_before_any_call(
+    sqs: InMemorySqs, arguments: dict[str, object]
+) -> None:
+    with pytest.raises(ParamValidationError):
+        sqs.receive_message(**{"QueueUrl": url(sqs), **arguments})
+
+    assert sqs.calls["ReceiveMessage"] == 0
+
+
+def test_calls_go_to_a_counter_shared_with_boto3_clients(clock: VirtualClock) -> None:
+    counter = CallCounter()
+    sqs = InMemorySqs(clock, "q", counter=counter)
+
+    sqs.get_queue_url(QueueName="q")
+    sqs.send_message_batch(QueueUrl=sqs.url, Entries=[{"Id": "0", "MessageBody": "b"}])
+    sqs.send("not an API call")
+
+    assert counter.sequence == ["GetQueueUrl", "SendMessageBatch"]
+    assert sqs.calls == {"GetQueueUrl": 1, "SendMessageBatch": 1}
