@@ -1,7 +1,8 @@
 """The embedded local AWS: a moto server on 127.0.0.1 (a free port) that boto3 and terraform are pointed at.
 
 It runs with the account id of ``global.json`` (moto reads ``MOTO_ACCOUNT_ID`` when it starts) and fake
-credentials. Two gaps of the emulator that a deploy meets are filled before it starts (``patch_emulator``).
+credentials. Two gaps of the emulator that a deploy meets are filled, and one behaviour turned off, before it
+starts (``patch_emulator``).
 """
 
 from __future__ import annotations
@@ -115,21 +116,15 @@ def patch_emulator() -> None:
       container (and log that it cannot); the deploy's pipeline check runs the handlers in-process.
     - An event source mapping created on an alias reads back with that alias's ARN, as on AWS (moto gives
       the version's ARN, which terraform reads as a change on every plan).
-
-    - Athena has no ``BatchGetQueryExecution``: the refresh function polls its statements with it;
-      added here on top of moto's own query executions (which accept DDL without running it).
     - SQS returns ``RedrivePolicy`` with spaces after separators where AWS returns compact JSON, which
       terraform reads as a change on every plan; returned compact here, as AWS does.
     """
-    from moto.athena.responses import AthenaResponse
     from moto.s3 import notifications
     from moto.sqs.models import Queue
 
     setattr(notifications, "_invoke_awslambda", _no_function_invocation)  # noqa: B010
     _keep_mapping_alias_arns()
 
-    if not hasattr(AthenaResponse, "batch_get_query_execution"):
-        setattr(AthenaResponse, "batch_get_query_execution", _batch_get_query_execution)  # noqa: B010
     original: Any = vars(Queue)["attributes"]
     if getattr(original.fget, "compact_redrive_policy", False):
         return
@@ -164,25 +159,3 @@ def _keep_mapping_alias_arns() -> None:
 
 def _no_function_invocation(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
     """What the emulator does with an S3 notification to a function: nothing (no function code runs)."""
-
-
-def _batch_get_query_execution(response: Any) -> str:
-    executions = []
-    unprocessed = []
-    for execution_id in response._get_param("QueryExecutionIds") or []:
-        try:
-            execution = response.athena_backend.get_query_execution(execution_id)
-        except KeyError:
-            unprocessed.append(
-                {"QueryExecutionId": execution_id, "ErrorCode": "400", "ErrorMessage": "no such query"}
-            )
-            continue
-        executions.append(
-            {
-                "QueryExecutionId": execution_id,
-                "Query": execution.query,
-                "Status": {"State": execution.status},
-                "WorkGroup": execution.workgroup.name if execution.workgroup else None,
-            }
-        )
-    return json.dumps({"QueryExecutions": executions, "UnprocessedQueryExecutionIds": unprocessed})

@@ -36,22 +36,6 @@ def test_the_environment_points_at_the_emulator_and_is_restored(environ: dict[st
     assert environ == {"AWS_PROFILE": "real-profile", "AWS_ACCESS_KEY_ID": "AKIAREAL", "PATH": "/usr/bin"}
 
 
-def test_athena_queries_can_be_polled_in_batches() -> None:
-    with running("123456789012", "us-east-1") as local:
-        athena = boto3.client("athena", endpoint_url=local.endpoint, region_name="us-east-1")
-        started = athena.start_query_execution(
-            QueryString="MSCK REPAIR TABLE `streamalert`.`alerts`",
-            ResultConfiguration={"OutputLocation": "s3://results/"},
-        )["QueryExecutionId"]
-
-        response = athena.batch_get_query_execution(QueryExecutionIds=[started, "missing"])
-
-    [execution] = response["QueryExecutions"]
-    assert execution["Status"]["State"] == "SUCCEEDED"
-    assert execution["Query"] == "MSCK REPAIR TABLE `streamalert`.`alerts`"
-    assert [u["QueryExecutionId"] for u in response["UnprocessedQueryExecutionIds"]] == ["missing"]
-
-
 def test_redrive_policies_read_back_compact_as_aws_writes_them() -> None:
     with running("123456789012", "us-east-1") as local:
         sqs = boto3.client("sqs", endpoint_url=local.endpoint, region_name="us-east-1")
