@@ -9,11 +9,9 @@ from urllib.parse import quote_plus
 from config_schemas.models import RefreshType, Source, TableRoute
 
 REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"
 PREFIX = "bench"
 DATABASE = "streamalert"
 RESULTS_BUCKET = f"{PREFIX}-streamalert-athena-results"
-RESULTS_LOCATION = f"s3://{RESULTS_BUCKET}/refresh/"
 
 
 @dataclass(frozen=True)

@@ -175,12 +175,6 @@ def _decode_name(folder: str, raw_name: str) -> tuple[str, str]:
     return folder, name
 
 
-def decode_key(raw: str) -> str:
-    """The object key of a notification, URL-decoded as ``unquote_plus`` does."""
-    folder, name = split_key(raw)
-    return folder + name
-
-
 _DECODED_FOLDERS: dict[str, str] = {}
 
 

@@ -69,10 +69,6 @@ class PlannedMessage:
     needs: frozenset[Need] = _NO_NEEDS
     keep_reasons: tuple[str, ...] = ()
 
-    @property
-    def deletable_alone(self) -> bool:
-        return not self.keep_reasons
-
 
 @dataclass
 class TableWork:

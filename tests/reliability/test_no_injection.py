@@ -11,7 +11,7 @@ import json
 import re
 import unicodedata
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -27,7 +27,6 @@ from streamalert.athena import (
 from streamalert.constants import ATHENA_MAX_QUERY_BYTES
 from streamalert.deadline import Deadline
 from streamalert.partitions import Partition
-from streamalert.s3_events import decode_key
 from streamalert.sqs import QueueMessage
 from tests.helpers import FakeContext, s3_record
 from tests.reliability.fault_injection import parse_statement
@@ -154,7 +153,7 @@ def run(bucket: str, keys: list[tuple[str, bool]], table: str, partition_keys: t
 def announced_objects(bucket: str, keys: list[tuple[str, bool]]) -> set[str]:
     objects = set()
     for key, encode in keys:
-        decoded = decode_key(quote_plus(key, safe="/")) if encode else decode_key(key)
+        decoded = unquote_plus(quote_plus(key, safe="/")) if encode else unquote_plus(key)
         objects |= {f"s3://{bucket}/g/{decoded}", f"s3://{bucket}/h/{decoded}"}
     return objects
 
