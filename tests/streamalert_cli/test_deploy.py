@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from botocore.client import BaseClient
 
-from streamalert_cli import deploy, destroy, rollback
+from streamalert_cli import destroy, rollback
 from streamalert_cli.deploy import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -223,7 +223,6 @@ def test_the_executables_run_the_same_code(script: str, action: str | None, conf
 
     assert result.returncode == 2
     assert "lambda.json has no rule_processor_config block" in result.stderr
-    assert deploy.COMMAND == "deploy"
 
 
 def test_overlapping_sources_of_two_processors_stop_before_any_aws_call(
