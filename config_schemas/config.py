@@ -1,12 +1,11 @@
-"""The schema of the whole ``conf/`` directory: every file at once, so that rules needing
-``account.prefix`` (from ``global.json``) can check ``lambda.json`` after ``<prefix>`` substitution, and
-rules across files (a rule processor needs log types) can be checked at all."""
+"""The schema of the whole ``conf/`` directory: every file at once, so that rules across files can be
+checked (the results bucket is not the alerts bucket named from ``account.prefix``; a rule processor needs
+log types). It takes ``lambda.json`` with ``<prefix>`` already replaced (``placeholders``)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError, post_load, validates_schema
@@ -19,9 +18,8 @@ from config_schemas.fields import (
     bucket_name_problem,
     parse_source,
     stream_name_problem,
-    stream_template_problem,
 )
-from config_schemas.global_config import PREFIX_PATTERN, GlobalConfigSchema
+from config_schemas.global_config import GlobalConfigSchema, valid_prefix
 from config_schemas.lambda_config import (
     ATHENA_BLOCK,
     INPUTS_KEY,
@@ -30,21 +28,8 @@ from config_schemas.lambda_config import (
     LambdaConfigSchema,
 )
 from config_schemas.logs_config import LogsConfigField
-from config_schemas.models import (
-    AthenaRefreshConfig,
-    Config,
-    LogsConfig,
-    RefreshType,
-    RuleInputs,
-    RuleProcessorConfig,
-    Source,
-)
-from streamalert.constants import (
-    ATHENA_RESULTS_EXPIRATION_DAYS,
-    DEFAULT_RESULTS_BUCKET,
-    PREFIX_PLACEHOLDER,
-    alerts_bucket_name,
-)
+from config_schemas.models import Config, LogsConfig, RefreshType, Source
+from streamalert.constants import ATHENA_RESULTS_EXPIRATION_DAYS, alerts_bucket_name
 
 GLOBAL_FILE = "global.json"
 LAMBDA_FILE = "lambda.json"
@@ -74,43 +59,40 @@ class ConfigSchema(StrictSchema):
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def check_athena_sources(self, data: dict[str, Any], original_data: Any, **kwargs: Any) -> None:
-        """Check, after ``<prefix>`` substitution, bucket names that held it, then duplicate and overlapping
-        sources, and that the results bucket is no data bucket. Reads the raw input, so it runs (and never
-        crashes) whatever the field errors."""
+        """Check duplicate and overlapping sources, and that the results bucket is no data bucket. Reads
+        the raw input, so it runs (and never crashes) whatever the field errors."""
         if not isinstance(original_data, Mapping):
             return
         raw_lambda = original_data.get(LAMBDA_FILE)
         block = _athena_block(raw_lambda)
         if block is None:
             return
-        prefix = _valid_prefix(original_data.get(GLOBAL_FILE))
         errors: dict[PathPart, Any] = {}
-        results_bucket = _results_bucket(block, prefix, errors)
-        mapped = _mapped_sources(block, prefix, errors)
+        mapped = _mapped_sources(block)
         _check_overlaps(mapped, errors)
-        if results_bucket is not None:
-            inputs = _input_sources(_rule_inputs(raw_lambda), prefix)
-            data_sources = [*mapped, *(entry for entry, problem in inputs if not problem)]
-            _check_results_bucket_holds_no_data(block, results_bucket, prefix, data_sources, errors)
+        results_bucket = block.get("results_bucket")
+        if isinstance(results_bucket, str) and not bucket_name_problem(results_bucket):
+            data_sources = [*mapped, *_input_sources(_rule_inputs(raw_lambda))]
+            prefix = valid_prefix(original_data.get(GLOBAL_FILE))
+            _check_results_bucket_holds_no_data(results_bucket, prefix, data_sources, errors)
         if errors:
             raise ValidationError({LAMBDA_FILE: {ATHENA_BLOCK: errors}})
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def check_rule_processor(self, data: dict[str, Any], original_data: Any, **kwargs: Any) -> None:
-        """Check, after ``<prefix>`` substitution, the rule processor's inputs (names that held it, repeats,
-        overlapping sources), and that an enabled rule processor has log types to classify records into."""
+        """Check the rule processor's inputs (repeats, overlapping sources), and that an enabled rule
+        processor has log types to classify records into."""
         if not isinstance(original_data, Mapping):
             return
         raw_lambda = original_data.get(LAMBDA_FILE)
         block = raw_lambda.get(RULE_PROCESSOR_BLOCK) if isinstance(raw_lambda, Mapping) else None
         if not isinstance(block, Mapping):
             return
-        prefix = _valid_prefix(original_data.get(GLOBAL_FILE))
         errors: dict[PathPart, Any] = {}
         inputs = block.get(INPUTS_KEY)
         if isinstance(inputs, Mapping):
-            _check_input_sources(inputs.get("s3"), prefix, errors)
-            _check_input_streams(inputs.get("kinesis"), prefix, errors)
+            _check_input_sources(inputs.get("s3"), errors)
+            _check_input_streams(inputs.get("kinesis"), errors)
         logs = original_data.get(LOGS_FILE, {})
         if block.get("enabled") is not False and isinstance(logs, Mapping) and not logs:
             add_error(
@@ -124,37 +106,9 @@ class ConfigSchema(StrictSchema):
 
     @post_load
     def make_config(self, data: dict[str, Any], **kwargs: Any) -> Config:
-        global_config = data["global_config"]
-        lambda_config = data["lambda_config"]
-        prefix = global_config.account.prefix
-        athena = lambda_config.athena_partition_refresh
-        if athena is not None:
-            lambda_config = replace(lambda_config, athena_partition_refresh=substitute_prefix(athena, prefix))
-        rule_processor = lambda_config.rule_processor
-        if rule_processor is not None:
-            lambda_config = replace(lambda_config, rule_processor=_substitute_inputs(rule_processor, prefix))
-        return Config(global_config=global_config, lambda_config=lambda_config, logs=data["logs"])
-
-
-def substitute_prefix(athena: AthenaRefreshConfig, prefix: str) -> AthenaRefreshConfig:
-    """Replace ``<prefix>`` in every source and in ``results_bucket``."""
-    routes = tuple(replace(route, source=_substitute_source(route.source, prefix)) for route in athena.routes)
-    results_bucket = athena.results_bucket.replace(PREFIX_PLACEHOLDER, prefix)
-    return replace(athena, routes=routes, results_bucket=results_bucket)
-
-
-def _substitute_source(source: Source, prefix: str) -> Source:
-    return Source(
-        source.bucket.replace(PREFIX_PLACEHOLDER, prefix), source.prefix.replace(PREFIX_PLACEHOLDER, prefix)
-    )
-
-
-def _substitute_inputs(block: RuleProcessorConfig, prefix: str) -> RuleProcessorConfig:
-    inputs = RuleInputs(
-        s3=tuple(_substitute_source(source, prefix) for source in block.inputs.s3),
-        kinesis=tuple(stream.replace(PREFIX_PLACEHOLDER, prefix) for stream in block.inputs.kinesis),
-    )
-    return replace(block, inputs=inputs)
+        return Config(
+            global_config=data["global_config"], lambda_config=data["lambda_config"], logs=data["logs"]
+        )
 
 
 def _athena_block(raw_lambda: Any) -> Mapping[str, Any] | None:
@@ -164,57 +118,22 @@ def _athena_block(raw_lambda: Any) -> Mapping[str, Any] | None:
     return block if isinstance(block, Mapping) else None
 
 
-def _valid_prefix(raw_global: Any) -> str | None:
-    """``account.prefix`` when it is valid; None leaves ``<prefix>`` in place for the checks."""
-    account = raw_global.get("account") if isinstance(raw_global, Mapping) else None
-    prefix = account.get("prefix") if isinstance(account, Mapping) else None
-    if isinstance(prefix, str) and re.fullmatch(PREFIX_PATTERN, prefix):
-        return prefix
-    return None
-
-
-def _substitution_note(prefix: str) -> str:
-    return f' (with {PREFIX_PLACEHOLDER} replaced by "{prefix}")'
-
-
-def _results_bucket(block: Mapping[str, Any], prefix: str | None, errors: dict[PathPart, Any]) -> str | None:
-    """The results bucket, ``<prefix>`` substituted if known; None when its name is not valid (reported
-    here after substitution, by its field otherwise)."""
-    bucket = block.get("results_bucket", DEFAULT_RESULTS_BUCKET)
-    if not isinstance(bucket, str):
-        return None
-    if PREFIX_PLACEHOLDER not in bucket:
-        return None if bucket_name_problem(bucket) else bucket
-    if prefix is None:
-        return bucket  # compared as written with names that hold <prefix> too
-    resolved = bucket.replace(PREFIX_PLACEHOLDER, prefix)
-    problem = bucket_name_problem(resolved, _substitution_note(prefix))
-    if problem:
-        add_error(errors, ("results_bucket",), problem)
-        return None
-    return resolved
-
-
 def _check_results_bucket_holds_no_data(
-    block: Mapping[str, Any],
-    bucket: str,
-    prefix: str | None,
-    sources: list[_MappedSource],
-    errors: dict[PathPart, Any],
+    bucket: str, prefix: str | None, sources: list[_MappedSource], errors: dict[PathPart, Any]
 ) -> None:
     """The results bucket must be a bucket of its own: the deploy declares it with ``force_destroy`` and
-    expires every object in it, which would empty a data bucket that shares it."""
-    uses = ["the alerts bucket"] if bucket == alerts_bucket_name(prefix or PREFIX_PLACEHOLDER) else []
+    expires every object in it, which would empty a data bucket that shares it. The alerts bucket is
+    named from the prefix, when it is valid."""
+    uses = ["the alerts bucket"] if prefix is not None and bucket == alerts_bucket_name(prefix) else []
     holders = [_describe_source(entry) for entry in sources if entry.source.bucket == bucket]
     if holders:
         uses.append("the bucket of " + _and([holders[0], *(f"of {holder}" for holder in holders[1:])]))
     if not uses:
         return
-    default = "" if "results_bucket" in block else " (the default)"
     add_error(
         errors,
         ("results_bucket",),
-        f'results_bucket "{bucket}"{default} is also {_and(uses)}: Athena results need a bucket of their '
+        f'results_bucket "{bucket}" is also {_and(uses)}: Athena results need a bucket of their '
         f"own (the deploy empties it on destroy and expires its objects after "
         f"{ATHENA_RESULTS_EXPIRATION_DAYS} days)",
     )
@@ -238,10 +157,8 @@ def _rule_inputs(raw_lambda: Any) -> Any:
     return inputs.get("s3") if isinstance(inputs, Mapping) else None
 
 
-def _mapped_sources(
-    block: Mapping[str, Any], prefix: str | None, errors: dict[PathPart, Any]
-) -> list[_MappedSource]:
-    """Every parseable source of every refresh type, in config order, ``<prefix>`` substituted if known."""
+def _mapped_sources(block: Mapping[str, Any]) -> list[_MappedSource]:
+    """Every parseable source of every refresh type, in config order."""
     refresh_type = block.get(REFRESH_TYPE_KEY)
     if not isinstance(refresh_type, Mapping):
         return []
@@ -251,17 +168,11 @@ def _mapped_sources(
         if not isinstance(sources, Mapping):
             continue
         for key, table in sources.items():
-            path = (REFRESH_TYPE_KEY, kind.value, key)
             try:
                 source = parse_source(key)
             except ValueError:
                 continue  # reported by the field
-            if prefix is not None and PREFIX_PLACEHOLDER in key:
-                source = _substitute_source(source, prefix)
-                problem = bucket_name_problem(source.bucket, _substitution_note(prefix))
-                if problem:
-                    add_error(errors, path, problem)
-                    continue
+            path = (REFRESH_TYPE_KEY, kind.value, key)
             mapped.append(_MappedSource(path, source, table if isinstance(table, str) else None))
     return mapped
 
@@ -290,9 +201,8 @@ def _check_overlaps(mapped: list[_MappedSource], errors: dict[PathPart, Any]) ->
             )
 
 
-def _input_sources(raw: Any, prefix: str | None) -> Iterator[tuple[_MappedSource, str | None]]:
-    """Each parseable input source, ``<prefix>`` substituted if known, with what is wrong with its bucket
-    name after substitution (None: nothing)."""
+def _input_sources(raw: Any) -> Iterator[_MappedSource]:
+    """Each parseable input source of the rule processor."""
     if not isinstance(raw, list):
         return
     for index, text in enumerate(raw):
@@ -300,21 +210,14 @@ def _input_sources(raw: Any, prefix: str | None) -> Iterator[tuple[_MappedSource
             source = parse_source(text)
         except ValueError:
             continue  # reported by the field
-        problem = None
-        if prefix is not None and PREFIX_PLACEHOLDER in text:
-            source = _substitute_source(source, prefix)
-            problem = bucket_name_problem(source.bucket, _substitution_note(prefix))
-        yield _MappedSource((INPUTS_KEY, "s3", index), source), problem
+        yield _MappedSource((INPUTS_KEY, "s3", index), source)
 
 
-def _check_input_sources(raw: Any, prefix: str | None, errors: dict[PathPart, Any]) -> None:
-    """Input buckets after substitution; a source listed twice or overlapping an earlier one of its bucket."""
+def _check_input_sources(raw: Any, errors: dict[PathPart, Any]) -> None:
+    """A source listed twice or overlapping an earlier one of its bucket."""
     listed: list[_MappedSource] = []
-    for entry, problem in _input_sources(raw, prefix):
+    for entry in _input_sources(raw):
         path, source = entry.path, entry.source
-        if problem:
-            add_error(errors, path, problem)
-            continue
         earlier = next((other for other in listed if other.source.overlaps(source)), None)
         if earlier is None:
             listed.append(entry)
@@ -334,22 +237,15 @@ def _check_input_sources(raw: Any, prefix: str | None, errors: dict[PathPart, An
             )
 
 
-def _check_input_streams(raw: Any, prefix: str | None, errors: dict[PathPart, Any]) -> None:
-    """Stream names that held ``<prefix>``, checked after substitution; a stream listed twice."""
+def _check_input_streams(raw: Any, errors: dict[PathPart, Any]) -> None:
+    """A stream listed twice."""
     if not isinstance(raw, list):
         return
     listed: dict[str, ErrorPath] = {}
-    for index, written in enumerate(raw):
+    for index, name in enumerate(raw):
         path: ErrorPath = (INPUTS_KEY, "kinesis", index)
-        if not isinstance(written, str) or stream_template_problem(written):
+        if not isinstance(name, str) or stream_name_problem(name):
             continue  # reported by the field
-        name = written
-        if prefix is not None and PREFIX_PLACEHOLDER in written:
-            name = written.replace(PREFIX_PLACEHOLDER, prefix)
-            problem = stream_name_problem(name, _substitution_note(prefix))
-            if problem:
-                add_error(errors, path, problem)
-                continue
         if name in listed:
             add_error(
                 errors,

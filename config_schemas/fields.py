@@ -1,8 +1,7 @@
 """Strict marshmallow fields (no type coercion), the base schema, and validators of the names a config holds.
 
 Every refusal says what was expected and what was found: ``must be an integer from 128 to 10240, got "256"
-(a string)``. Values that may hold ``<prefix>`` are checked here only where the placeholder cannot matter; the
-combined ``ConfigSchema`` checks them again once ``account.prefix`` is known.
+(a string)``. Names are checked as they will be deployed: ``<prefix>`` is replaced before (``placeholders``).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from marshmallow import RAISE, Schema, ValidationError, fields
 
 from config_schemas.errors import UNKNOWN_KEY
 from config_schemas.models import RefreshType, Source, TableRoute
-from streamalert.constants import PREFIX_PLACEHOLDER
 
 _T = TypeVar("_T")
 
@@ -68,21 +66,13 @@ def _json_type(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def bucket_name_problem(name: str, note: str = "") -> str | None:
-    """Why ``name`` is not a valid S3 bucket name (AWS's general-purpose bucket rules), or None.
-
-    ``note`` follows the name in the message, e.g. to say that ``<prefix>`` was substituted.
-    """
+def bucket_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid S3 bucket name (AWS's general-purpose bucket rules), or None."""
     reason = _bucket_reason(name)
     if reason is None:
         return None
     shown = json.dumps(name, ensure_ascii=False)
-    return f"Not a valid S3 bucket name: {shown}{note}: {reason} ({_BUCKET_RULE})"
-
-
-def bucket_template_problem(name: str) -> str | None:
-    """Like ``bucket_name_problem``, but a name holding ``<prefix>`` is left for after substitution."""
-    return None if PREFIX_PLACEHOLDER in name else bucket_name_problem(name)
+    return f"Not a valid S3 bucket name: {shown}: {reason} ({_BUCKET_RULE})"
 
 
 def _bucket_reason(name: str) -> str | None:
@@ -120,33 +110,24 @@ def identifier_problem(name: Any, what: str) -> str | None:
     )
 
 
-def stream_name_problem(name: str, note: str = "") -> str | None:
-    """Why ``name`` is not a valid Kinesis stream name, or None; ``note`` follows the name in the message."""
+def stream_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid Kinesis stream name, or None."""
     if _STREAM_NAME.fullmatch(name):
         return None
-    return f"Not a valid Kinesis stream name: {json.dumps(name, ensure_ascii=False)}{note} ({_STREAM_RULE})"
-
-
-def stream_template_problem(name: str) -> str | None:
-    """Like ``stream_name_problem``, but the length of a name holding ``<prefix>`` is left for after
-    substitution (its other characters are checked now)."""
-    if PREFIX_PLACEHOLDER not in name:
-        return stream_name_problem(name)
-    rest = name.replace(PREFIX_PLACEHOLDER, "")
-    return stream_name_problem(name) if rest and not _STREAM_NAME.fullmatch(rest) else None
+    return f"Not a valid Kinesis stream name: {json.dumps(name, ensure_ascii=False)} ({_STREAM_RULE})"
 
 
 def parse_source(text: object) -> Source:
     """Split ``bucket`` or ``bucket/prefix`` (one trailing slash tolerated) into a ``Source``.
 
-    Raises ValueError saying what is wrong. A bucket holding ``<prefix>`` is not checked here.
+    Raises ValueError saying what is wrong.
     """
     if not isinstance(text, str):
         raise ValueError(f"a source must be a string, got {describe(text)}")
     body = text.removesuffix("/")
     bucket, slash, prefix = body.partition("/")
     problems = []
-    bucket_problem = bucket_template_problem(bucket)
+    bucket_problem = bucket_name_problem(bucket)
     if bucket_problem:
         problems.append(bucket_problem)
     if slash:
@@ -274,7 +255,7 @@ class StrictNested(fields.Nested):
 
 
 class SourceTableMap(StrictField[tuple[TableRoute, ...]]):
-    """``{source: table}`` for one refresh type, loaded as routes (``<prefix>`` still in place)."""
+    """``{source: table}`` for one refresh type, loaded as routes."""
 
     def __init__(self, refresh_type: RefreshType, **kwargs: Any) -> None:
         super().__init__(

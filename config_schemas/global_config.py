@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import post_load
@@ -19,6 +21,15 @@ ACCOUNT_ID_PATTERN = r"[0-9]{12}"
 PREFIX_PATTERN = r"[a-z][a-z0-9-]{0,19}"
 # us-east-1, ap-southeast-2, us-gov-west-1, cn-north-1, us-isob-east-1
 REGION_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[1-9][0-9]?"
+
+
+def valid_prefix(raw_global: Any) -> str | None:
+    """``account.prefix`` of a raw ``global.json`` when it is valid, else None."""
+    account = raw_global.get("account") if isinstance(raw_global, Mapping) else None
+    prefix = account.get("prefix") if isinstance(account, Mapping) else None
+    if isinstance(prefix, str) and re.fullmatch(PREFIX_PATTERN, prefix):
+        return prefix
+    return None
 
 
 class AccountSchema(StrictSchema):

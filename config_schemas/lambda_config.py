@@ -15,11 +15,11 @@ from config_schemas.fields import (
     StrictNested,
     StrictSchema,
     StrictString,
-    bucket_template_problem,
+    bucket_name_problem,
     describe,
     identifier_problem,
     parse_source,
-    stream_template_problem,
+    stream_name_problem,
 )
 from config_schemas.models import (
     AlertProcessorConfig,
@@ -36,7 +36,6 @@ from streamalert.constants import (
     ALERTS_S3_OUTPUT,
     DEFAULT_DATABASE,
     DEFAULT_REFRESH_INTERVAL,
-    DEFAULT_RESULTS_BUCKET,
 )
 
 ATHENA_BLOCK = "athena_partition_refresh_config"
@@ -98,7 +97,8 @@ class FunctionSettingsSchema(StrictSchema):
 
 class AthenaRefreshConfigSchema(FunctionSettingsSchema):
     """``athena_partition_refresh_config``: every key optional with a documented default, except that
-    ``refresh_type`` must map at least one source. ``<prefix>`` is substituted by ``ConfigSchema``."""
+    ``refresh_type`` must map at least one source. ``results_bucket`` is required here: the loader fills in
+    its default, ``<prefix>-streamalert-athena-results``, with the prefix (``placeholders``)."""
 
     refresh_interval = StrictString(
         _SCHEDULE_EXPECTATION,
@@ -109,9 +109,7 @@ class AthenaRefreshConfigSchema(FunctionSettingsSchema):
     database_name = StrictString(
         "must be a database name", check=_database_problem, load_default=DEFAULT_DATABASE
     )
-    results_bucket = StrictString(
-        "must be an S3 bucket name", check=bucket_template_problem, load_default=DEFAULT_RESULTS_BUCKET
-    )
+    results_bucket = StrictString("must be an S3 bucket name", check=bucket_name_problem, required=True)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def check_some_source(self, data: dict[str, Any], original_data: Any, **kwargs: Any) -> None:
@@ -132,7 +130,7 @@ class AthenaRefreshConfigSchema(FunctionSettingsSchema):
 def _parse_stream(name: Any) -> str:
     if not isinstance(name, str):
         raise ValueError(f"a stream name must be a string, got {describe(name)}")
-    problem = stream_template_problem(name)
+    problem = stream_name_problem(name)
     if problem:
         raise ValueError(problem)
     return name
@@ -147,7 +145,7 @@ def _parse_output(name: Any) -> str:
 
 class RuleInputsSchema(StrictSchema):
     """``inputs``: the buckets (or bucket/folder sources) and Kinesis streams that Terraform wires to the
-    rule processor. Repeats and overlaps are checked by ``ConfigSchema`` once ``<prefix>`` is known."""
+    rule processor. Repeats and overlaps are checked by ``ConfigSchema``, with the refresh's sources."""
 
     s3 = StrictList("must be an array of sources (bucket or bucket/prefix)", parse_source, load_default=tuple)
     kinesis = StrictList("must be an array of Kinesis stream names", _parse_stream, load_default=tuple)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from marshmallow import ValidationError
 
-from config_schemas.config import CONFIG_FILES, LAMBDA_FILE, OPTIONAL_CONFIG_FILES, ConfigSchema
+from config_schemas.config import CONFIG_FILES, GLOBAL_FILE, LAMBDA_FILE, OPTIONAL_CONFIG_FILES, ConfigSchema
 from config_schemas.errors import ErrorLine, ErrorPath, flatten_errors, sort_errors
+from config_schemas.global_config import valid_prefix
 from config_schemas.models import Config
+from config_schemas.placeholders import substitute_prefix
 from streamalert.constants import ENV_CONFIG_DIR
 from streamalert.exceptions import StreamAlertError
 
@@ -83,15 +85,33 @@ def load_config(config_dir: Path) -> Config:
             problems.extend(err.problems)
     if problems:
         raise ConfigFileError(problems)
+    return validate_documents(documents)
+
+
+def validate_documents(documents: Mapping[str, Any]) -> Config:
+    """Validate the parsed files of ``conf/``, by name: ``<prefix>`` is replaced in ``lambda.json`` first,
+    by ``account.prefix`` when it is valid, and every error is told as the user wrote the files.
+
+    Raises ConfigValidationError listing every problem at once.
+    """
     errors = [
         ErrorLine(name, path, "key appears more than once in this object (JSON keeps only the last)")
         for name, document in documents.items()
         for path in _duplicate_key_paths(document, ())
     ]
+    substitution = substitute_prefix(
+        documents.get(LAMBDA_FILE),
+        valid_prefix(documents.get(GLOBAL_FILE)),
+        prefix_problem=f"account.prefix of {GLOBAL_FILE} is missing or not valid",
+    )
+    errors.extend(substitution.errors(LAMBDA_FILE))
+    substituted = {**documents}
+    if LAMBDA_FILE in documents:
+        substituted[LAMBDA_FILE] = substitution.document
     try:
-        config: Config = ConfigSchema().load(documents)
+        config: Config = ConfigSchema().load(substituted)
     except ValidationError as err:
-        errors.extend(flatten_errors(err.messages_dict))
+        errors.extend(substitution.explain(LAMBDA_FILE, flatten_errors(err.messages_dict)))
     if errors:
         raise ConfigValidationError(sort_errors(errors))
     return config

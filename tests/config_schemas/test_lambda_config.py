@@ -1,4 +1,5 @@
-"""The ``athena_partition_refresh_config`` block of lambda.json, checked through the combined ConfigSchema."""
+"""The ``athena_partition_refresh_config`` block of lambda.json, checked as the loader checks it
+(``<prefix>`` replaced, then the combined ConfigSchema)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from config_schemas.config import ConfigSchema
-from config_schemas.errors import flatten_errors, format_path
+from config_schemas.errors import format_path
 from config_schemas.lambda_config import AthenaRefreshConfigSchema
 from config_schemas.models import AthenaRefreshConfig, Config, RefreshType, Source, TableRoute
+from streamalert.config import ConfigValidationError, validate_documents
 
 VALID_DIR = Path(__file__).parents[1] / "fixtures" / "config" / "valid"
 BLOCK = "athena_partition_refresh_config"
@@ -24,7 +25,7 @@ PATH = f"lambda.json: {BLOCK}"
 
 @pytest.fixture
 def documents() -> dict[str, Any]:
-    """A valid config as the loader hands it to ConfigSchema: {"global.json": ..., "lambda.json": ...}."""
+    """A valid config as the loader reads it: {"global.json": ..., "lambda.json": ...}."""
     return {name: json.loads((VALID_DIR / name).read_text()) for name in ("global.json", "lambda.json")}
 
 
@@ -39,8 +40,7 @@ def with_sources(documents: dict[str, Any], **maps: dict[str, Any]) -> dict[str,
 
 
 def load(documents: dict[str, Any]) -> Config:
-    config: Config = ConfigSchema().load(documents)
-    return config
+    return validate_documents(documents)
 
 
 def athena(documents: dict[str, Any]) -> AthenaRefreshConfig:
@@ -50,9 +50,9 @@ def athena(documents: dict[str, Any]) -> AthenaRefreshConfig:
 
 
 def errors(documents: dict[str, Any]) -> list[str]:
-    with pytest.raises(ValidationError) as caught:
-        ConfigSchema().load(documents)
-    return [str(line) for line in flatten_errors(caught.value.messages_dict)]
+    with pytest.raises(ConfigValidationError) as caught:
+        validate_documents(documents)
+    return caught.value.lines
 
 
 def test_missing_keys_take_their_defaults(documents: dict[str, Any]) -> None:
@@ -80,11 +80,14 @@ def test_an_empty_lambda_json_is_valid(documents: dict[str, Any]) -> None:
     assert load(documents).athena_refresh is None
 
 
-def test_the_block_loads_alone_with_placeholders_in_place() -> None:
-    block = AthenaRefreshConfigSchema().load({"refresh_type": {"add_glue_partition": {"<prefix>.x": "t"}}})
+def test_the_schema_never_sees_the_placeholder_the_loader_replaces_it_first() -> None:
+    with pytest.raises(ValidationError) as caught:
+        AthenaRefreshConfigSchema().load({"refresh_type": {"add_glue_partition": {"<prefix>.x": "t"}}})
 
-    assert block.routes[0].source == Source("<prefix>.x")
-    assert block.results_bucket == "<prefix>-streamalert-athena-results"
+    assert caught.value.messages_dict["refresh_type"]["add_glue_partition"]["<prefix>.x"][0].startswith(
+        'Not a valid S3 bucket name: "<prefix>.x": "<" ">" not allowed'
+    )
+    assert caught.value.messages_dict["results_bucket"] == ["is required and must be an S3 bucket name"]
 
 
 def test_routes_follow_config_order_across_refresh_types(documents: dict[str, Any]) -> None:
@@ -115,12 +118,23 @@ def test_prefix_is_substituted_in_sources_and_results_bucket(documents: dict[str
                     "add_glue_partition": {"<prefix>.streamalerts": "alerts", "data/<prefix>/x/": "d"}
                 },
                 "results_bucket": "<prefix>-results",
+                "database_name": "<prefix>_db",
             },
         )
     )
 
     assert [route.source for route in block.routes] == [Source("acme.streamalerts"), Source("data", "acme/x")]
     assert block.results_bucket == "acme-results"
+    assert block.database_name == "acme_db"
+
+
+def test_the_documents_given_are_left_as_they_were(documents: dict[str, Any]) -> None:
+    written = with_block(documents, {"refresh_type": {"add_glue_partition": {"<prefix>.x": "t"}}})
+    before = copy.deepcopy(written)
+
+    load(written)
+
+    assert written == before
 
 
 @pytest.mark.parametrize(
@@ -220,8 +234,7 @@ def test_results_bucket_is_checked_after_prefix_substitution(documents: dict[str
     [line] = errors(with_block(documents, block))
 
     assert line.startswith(
-        f'{PATH}.results_bucket: Not a valid S3 bucket name: "acme-s3alias" '
-        '(with <prefix> replaced by "acme"): '
+        f'{PATH}.results_bucket: Not a valid S3 bucket name: "acme-s3alias" (written "<prefix>-s3alias"): '
         'the suffix "-s3alias" is reserved'
     )
 
@@ -231,12 +244,48 @@ def test_source_bucket_is_checked_after_prefix_substitution(documents: dict[str,
     documents["global.json"]["account"]["prefix"] = prefix
     key = "<prefix>-" + "b" * 43
 
-    [line] = errors(with_sources(documents, add_glue_partition={key: "t"}))
+    [line] = errors(with_sources(documents, add_glue_partition={f"{key}/logs": "t"}))
 
     assert line.startswith(
-        f'{PATH}.refresh_type.add_glue_partition["{key}"]: Not a valid S3 bucket name: '
-        f'"{prefix}-{"b" * 43}" (with <prefix> replaced by "{prefix}"): it has 64 characters'
+        f'{PATH}.refresh_type.add_glue_partition["{key}/logs"]: Not a valid S3 bucket name: '
+        f'"{prefix}-{"b" * 43}" (written "{key}"): it has 64 characters'
     )
+
+
+def test_a_value_that_becomes_invalid_says_what_was_written(documents: dict[str, Any]) -> None:
+    documents["global.json"]["account"]["prefix"] = "my-co"
+    block = {"database_name": "<prefix>_db", "refresh_type": {"add_hive_partition": {"acme-x": "t"}}}
+
+    assert errors(with_block(documents, block)) == [
+        f'{PATH}.database_name: Not a valid database name: "my-co_db" (written "<prefix>_db") '
+        "(Athena allows lowercase letters, digits and underscores, starting with a letter or underscore, "
+        "at most 255 characters)"
+    ]
+
+
+@pytest.mark.parametrize("prefix", [None, "Not Valid"])
+def test_names_holding_the_prefix_are_named_as_such_when_the_prefix_is_unusable(
+    documents: dict[str, Any], prefix: str | None
+) -> None:
+    if prefix is None:
+        del documents["global.json"]["account"]["prefix"]
+    else:
+        documents["global.json"]["account"]["prefix"] = prefix
+    block = {
+        "refresh_type": {"add_glue_partition": {"<prefix>.x": "Bad", "acme-y": "y"}},
+        "results_bucket": "<prefix>-results",
+    }
+
+    lines = [line for line in errors(with_block(documents, block)) if line.startswith("lambda.json")]
+
+    unusable = "which is not replaced: account.prefix of global.json is missing or not valid"
+    assert lines == [
+        f'{PATH}.refresh_type.add_glue_partition["<prefix>.x"]: "<prefix>.x" holds <prefix>, {unusable}',
+        f'{PATH}.refresh_type.add_glue_partition["<prefix>.x"]: Not a valid table name: "Bad" (Athena '
+        "allows lowercase letters, digits and underscores, starting with a letter or underscore, at most "
+        "255 characters)",
+        f'{PATH}.results_bucket: "<prefix>-results" holds <prefix>, {unusable}',
+    ]
 
 
 @pytest.mark.parametrize(
@@ -329,11 +378,33 @@ def test_a_source_mapped_in_two_refresh_types(documents: dict[str, Any]) -> None
 
 
 def test_a_source_mapped_twice_after_prefix_substitution(documents: dict[str, Any]) -> None:
-    lines = errors(with_sources(documents, add_glue_partition={"<prefix>.x": "a", "acme.x": "b"}))
+    lines = errors(
+        with_sources(documents, repair_hive_table={"<prefix>.x": "a"}, add_glue_partition={"acme.x": "b"})
+    )
 
     assert lines == [
         f'{PATH}.refresh_type.add_glue_partition["acme.x"]: source "acme.x" is already mapped by '
-        'refresh_type.add_glue_partition["<prefix>.x"]; map each source once'
+        'refresh_type.repair_hive_table["<prefix>.x"]; map each source once'
+    ]
+
+
+def test_a_source_overlapping_one_that_held_the_prefix_names_it_as_written(documents: dict[str, Any]) -> None:
+    lines = errors(with_sources(documents, repair_hive_table={"<prefix>.x/a": "a", "<prefix>.x": "b"}))
+
+    assert lines == [
+        f'{PATH}.refresh_type.repair_hive_table["<prefix>.x"]: source "acme.x" (written "<prefix>.x") '
+        'overlaps source "acme.x/a" mapped by refresh_type.repair_hive_table["<prefix>.x/a"]: the sources '
+        "of one bucket must not overlap (S3 refuses overlapping notification filters)"
+    ]
+
+
+@pytest.mark.parametrize(("first", "second"), [("<prefix>.x", "acme.x"), ("acme.x", "<prefix>.x")])
+def test_two_keys_of_one_object_that_become_one(documents: dict[str, Any], first: str, second: str) -> None:
+    lines = errors(with_sources(documents, add_glue_partition={first: "a", second: "b"}))
+
+    assert lines == [
+        f'{PATH}.refresh_type.add_glue_partition["{second}"]: same key as "{first}" once <prefix> is '
+        'replaced (both are "acme.x"): write each key once'
     ]
 
 
@@ -454,16 +525,26 @@ def test_any_json_is_either_valid_or_reported_never_a_crash(block: Any, account:
     documents = {"global.json": {"account": account}, "lambda.json": {BLOCK: block}}
     try:
         load(documents)
-    except ValidationError as err:
-        lines = flatten_errors(err.messages_dict)
+    except ConfigValidationError as err:
+        lines = err.lines
         assert lines
-        assert all(str(line).startswith(("global.json: ", "lambda.json: ")) for line in lines)
+        assert all(line.startswith(("global.json: ", "lambda.json: ")) for line in lines)
 
 
 def test_a_source_key_that_is_not_a_string_is_reported() -> None:
     with pytest.raises(ValidationError) as caught:
-        AthenaRefreshConfigSchema().load({"refresh_type": {"add_hive_partition": {7: "t"}}})
+        AthenaRefreshConfigSchema().load(
+            {"refresh_type": {"add_hive_partition": {7: "t"}}, "results_bucket": "acme-results"}
+        )
 
     assert caught.value.messages_dict == {
         "refresh_type": {"add_hive_partition": {7: ["a source must be a string, got 7 (an integer)"]}}
     }
+
+
+def test_an_unknown_key_that_held_the_prefix_is_named_as_written(documents: dict[str, Any]) -> None:
+    documents["lambda.json"]["<prefix>_config"] = {}
+
+    [line] = errors(documents)
+
+    assert line.startswith('lambda.json: ["<prefix>_config"]: unknown key; allowed keys: ')

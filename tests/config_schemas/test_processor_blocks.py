@@ -1,5 +1,5 @@
-"""The ``rule_processor_config`` and ``alert_processor_config`` blocks of lambda.json, checked through the
-combined ConfigSchema (``<prefix>`` substitution, repeats, overlaps, log types declared in logs.json)."""
+"""The ``rule_processor_config`` and ``alert_processor_config`` blocks of lambda.json, checked as the loader
+checks them (``<prefix>`` replaced first; repeats, overlaps, log types declared in logs.json)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from config_schemas.config import ConfigSchema
-from config_schemas.errors import flatten_errors
 from config_schemas.lambda_config import (
     AlertProcessorConfigSchema,
     AthenaRefreshConfigSchema,
@@ -27,6 +25,7 @@ from config_schemas.models import (
     RuleProcessorConfig,
     Source,
 )
+from streamalert.config import ConfigValidationError, validate_documents
 
 ACCOUNT = {"aws_account_id": "123456789012", "prefix": "acme", "region": "us-east-1"}
 LOGS = {"cloudtrail:events": {"schema": {"eventName": "string"}}}
@@ -42,8 +41,7 @@ def documents(lambda_json: Any, logs: Any = LOGS, prefix: str = "acme") -> dict[
 
 
 def load(lambda_json: Any, **kwargs: Any) -> Config:
-    config: Config = ConfigSchema().load(documents(lambda_json, **kwargs))
-    return config
+    return validate_documents(documents(lambda_json, **kwargs))
 
 
 def rule_block(block: dict[str, Any], **kwargs: Any) -> RuleProcessorConfig:
@@ -53,9 +51,9 @@ def rule_block(block: dict[str, Any], **kwargs: Any) -> RuleProcessorConfig:
 
 
 def errors(lambda_json: Any, **kwargs: Any) -> list[str]:
-    with pytest.raises(ValidationError) as caught:
-        ConfigSchema().load(documents(lambda_json, **kwargs))
-    return [str(line) for line in flatten_errors(caught.value.messages_dict)]
+    with pytest.raises(ConfigValidationError) as caught:
+        validate_documents(documents(lambda_json, **kwargs))
+    return caught.value.lines
 
 
 def test_rule_processor_defaults() -> None:
@@ -83,10 +81,20 @@ def test_rule_processor_inputs_with_prefix_substituted() -> None:
     assert block.buckets == ("acme-cloudtrail-logs", "acme-data", "other")
 
 
-def test_the_block_loads_alone_with_placeholders_in_place() -> None:
-    block = RuleProcessorConfigSchema().load({"inputs": {"kinesis": ["<prefix>_stream"]}})
+def test_the_schema_never_sees_the_placeholder_the_loader_replaces_it_first() -> None:
+    with pytest.raises(ValidationError) as caught:
+        RuleProcessorConfigSchema().load({"inputs": {"kinesis": ["<prefix>_stream"]}})
 
-    assert block.inputs.kinesis == ("<prefix>_stream",)
+    assert caught.value.messages_dict == {
+        "inputs": {
+            "kinesis": {
+                0: [
+                    'Not a valid Kinesis stream name: "<prefix>_stream" (a Kinesis stream name has 1 to 128 '
+                    "letters, digits, underscores, hyphens and dots)"
+                ]
+            }
+        }
+    }
 
 
 @pytest.mark.parametrize(
@@ -152,10 +160,10 @@ def test_names_holding_the_prefix_are_checked_after_substitution() -> None:
 
     assert lines == [
         f'lambda.json: {RULE}.inputs.kinesis[0]: Not a valid Kinesis stream name: "{prefix}{"s" * 109}" '
-        f'(with <prefix> replaced by "{prefix}") (a Kinesis stream name has 1 to 128 letters, digits, '
+        f'(written "<prefix>{"s" * 109}") (a Kinesis stream name has 1 to 128 letters, digits, '
         "underscores, hyphens and dots)",
         f'lambda.json: {RULE}.inputs.s3[0]: Not a valid S3 bucket name: "{prefix}-{"b" * 43}" '
-        f'(with <prefix> replaced by "{prefix}"): it has 64 characters (a bucket name has 3 to 63 lowercase '
+        f'(written "<prefix>-{"b" * 43}"): it has 64 characters (a bucket name has 3 to 63 lowercase '
         "letters, digits, dots and hyphens, and starts and ends with a letter or digit)",
     ]
 
@@ -170,6 +178,10 @@ def test_names_holding_the_prefix_are_checked_after_substitution() -> None:
         (
             ["<prefix>-logs", "acme-logs"],
             'source "acme-logs" is already listed at inputs.s3[0]; list it once',
+        ),
+        (
+            ["acme-logs", "<prefix>-logs"],
+            'source "acme-logs" (written "<prefix>-logs") is already listed at inputs.s3[0]; list it once',
         ),
         (
             ["acme-logs", "acme-logs/x"],
@@ -302,10 +314,10 @@ _logs = st.dictionaries(
 def test_any_json_is_either_valid_or_reported_never_a_crash(rule: Any, alert: Any, logs: Any) -> None:
     try:
         load({RULE: rule, ALERT: alert}, logs=logs)
-    except ValidationError as err:
-        lines = flatten_errors(err.messages_dict)
+    except ConfigValidationError as err:
+        lines = err.lines
         assert lines
-        assert all(str(line).startswith(("lambda.json: ", "logs.json: ")) for line in lines)
+        assert all(line.startswith(("lambda.json: ", "logs.json: ")) for line in lines)
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from marshmallow import ValidationError
 
-from config_schemas.config import ConfigSchema
-from config_schemas.errors import flatten_errors
+from streamalert.config import ConfigValidationError, validate_documents
 from streamalert_cli.validate_config import main
 from tests.helpers import write_json
 
@@ -44,15 +42,21 @@ def documents(
 
 
 def errors(documents: dict[str, Any]) -> list[str]:
-    with pytest.raises(ValidationError) as caught:
-        ConfigSchema().load(documents)
-    return [str(line) for line in flatten_errors(caught.value.messages_dict)]
+    with pytest.raises(ConfigValidationError) as caught:
+        validate_documents(documents)
+    return caught.value.lines
 
 
-@pytest.mark.parametrize("written", ["<prefix>.streamalerts", "acme.streamalerts"])
-def test_the_alerts_bucket_is_refused(written: str) -> None:
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("<prefix>.streamalerts", '"acme.streamalerts" (written "<prefix>.streamalerts")'),
+        ("acme.streamalerts", '"acme.streamalerts"'),
+    ],
+)
+def test_the_alerts_bucket_is_refused(written: str, shown: str) -> None:
     assert errors(documents(written)) == [
-        f'{RESULTS}: results_bucket "acme.streamalerts" is also the alerts bucket: {OWN_BUCKET}'
+        f"{RESULTS}: results_bucket {shown} is also the alerts bucket: {OWN_BUCKET}"
     ]
 
 
@@ -67,9 +71,10 @@ def test_the_alerts_bucket_is_refused(written: str) -> None:
 )
 def test_the_bucket_of_a_refresh_source_is_refused(written: str, use: str) -> None:
     bucket = written.replace("<prefix>", "acme")
+    shown = f'"{bucket}" (written "{written}")' if written != bucket else f'"{bucket}"'
 
     assert errors(documents(written)) == [
-        f'{RESULTS}: results_bucket "{bucket}" is also the bucket of {use}: {OWN_BUCKET}'
+        f"{RESULTS}: results_bucket {shown} is also the bucket of {use}: {OWN_BUCKET}"
     ]
 
 
@@ -77,9 +82,10 @@ def test_the_bucket_of_a_refresh_source_is_refused(written: str, use: str) -> No
 @pytest.mark.parametrize("listed", ["acme-logs", "<prefix>-logs/cloudtrail"])
 def test_the_bucket_of_a_rule_processor_input_is_refused(written: str, listed: str) -> None:
     source = listed.replace("<prefix>", "acme")
+    shown = f'"acme-logs" (written "{written}")' if written != "acme-logs" else '"acme-logs"'
 
     assert errors(documents(written, inputs=["acme-other", listed])) == [
-        f'{RESULTS}: results_bucket "acme-logs" is also the bucket of rule processor input "{source}" '
+        f'{RESULTS}: results_bucket {shown} is also the bucket of rule processor input "{source}" '
         f"({RULE}.inputs.s3[1]): {OWN_BUCKET}"
     ]
 
@@ -107,14 +113,15 @@ def test_the_default_results_bucket_is_checked_too() -> None:
     ]
 
 
-def test_names_holding_the_prefix_are_compared_as_written_when_the_prefix_is_invalid() -> None:
+def test_names_holding_the_prefix_are_not_compared_when_the_prefix_is_invalid() -> None:
     lines = errors(documents("<prefix>-waf", prefix="Not Valid"))
 
-    assert (
-        f'{RESULTS}: results_bucket "<prefix>-waf" is also the bucket of refresh source "<prefix>-waf" '
-        f"(table waf): {OWN_BUCKET}"
-    ) in lines
-    assert all(line.startswith("global.json: ") or line.startswith(RESULTS) for line in lines)
+    assert [line for line in lines if line.startswith("lambda.json")] == [
+        f'lambda.json: {ATHENA}.refresh_type.add_hive_partition["<prefix>-waf"]: "<prefix>-waf" holds '
+        "<prefix>, which is not replaced: account.prefix of global.json is missing or not valid",
+        f'{RESULTS}: "<prefix>-waf" holds <prefix>, which is not replaced: account.prefix of global.json '
+        "is missing or not valid",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -127,7 +134,7 @@ def test_names_holding_the_prefix_are_compared_as_written_when_the_prefix_is_inv
     ],
 )
 def test_a_bucket_of_its_own_is_valid(written: str) -> None:
-    block = ConfigSchema().load(documents(written, inputs=["acme-logs", "acme-data/vpcflow"])).athena_refresh
+    block = validate_documents(documents(written, inputs=["acme-logs", "acme-data/vpcflow"])).athena_refresh
 
     assert block is not None
     assert block.results_bucket == written.replace("<prefix>", "acme")
