@@ -3,6 +3,7 @@ directory (never the cwd)."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 from collections import Counter
@@ -118,14 +119,18 @@ def validate_documents(documents: Mapping[str, Any]) -> Config:
 
 
 def _read_json(path: Path) -> Any:
+    """The JSON document of a UTF-8 file; a byte-order mark (which some Windows editors write) is skipped."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError as err:
         raise ConfigFileError([f"{path.name}: file not found: {path}"]) from err
-    except UnicodeDecodeError as err:
-        raise ConfigFileError([f"{path.name}: not UTF-8 text at byte {err.start}: {path}"]) from err
     except OSError as err:
         raise ConfigFileError([f"{path.name}: cannot read {path}: {err.strerror or err}"]) from err
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigFileError([f"{path.name}: not UTF-8 text at byte {bom + err.start}: {path}"]) from err
     try:
         return json.loads(text, object_pairs_hook=_json_object)
     except json.JSONDecodeError as err:

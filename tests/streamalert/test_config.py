@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import importlib
 from collections.abc import Callable
 from pathlib import Path
@@ -109,6 +110,20 @@ def test_a_file_that_is_not_utf8(config_dir: Path) -> None:
     (config_dir / "global.json").write_bytes(b'{"account": "\xff"}')
 
     with pytest.raises(ConfigFileError, match=r"global\.json: not UTF-8 text at byte 13"):
+        load_config(config_dir)
+
+
+def test_a_file_that_starts_with_a_byte_order_mark_is_read(config_dir: Path) -> None:
+    for name in ("global.json", "lambda.json"):
+        (config_dir / name).write_bytes(codecs.BOM_UTF8 + (config_dir / name).read_bytes())
+
+    assert load_config(config_dir).account.prefix == "acme"
+
+
+def test_a_byte_that_is_not_utf8_after_a_byte_order_mark_is_counted_from_the_start(config_dir: Path) -> None:
+    (config_dir / "global.json").write_bytes(codecs.BOM_UTF8 + b'{"account": "\xff"}')
+
+    with pytest.raises(ConfigFileError, match=r"global\.json: not UTF-8 text at byte 16"):
         load_config(config_dir)
 
 
