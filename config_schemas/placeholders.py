@@ -5,11 +5,13 @@ The schemas then check names as they will be deployed and never deal with the pl
 replaced is recorded, so that the errors are told in the user's terms: a path through a key that held
 ``<prefix>`` is shown as written, and a message quoting a replaced value says what was written. When the
 prefix is unusable (missing or invalid), nothing is replaced: a name holding ``<prefix>`` is reported as
-such instead of by the name rules, which would only trip over ``<`` and ``>``.
+such instead of by the name rules, which would only trip over ``<`` and ``>``. So is any other
+placeholder (``<account>``, ``<PREFIX>``), and any placeholder in ``global.json``, where none is replaced.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -23,14 +25,16 @@ from streamalert.constants import DEFAULT_RESULTS_BUCKET, PREFIX_PLACEHOLDER
 
 # Defaults of lambda.json that hold <prefix>: filled in before the replacement, like written values
 PREFIX_DEFAULTS: dict[ErrorPath, str] = {(ATHENA_BLOCK, "results_bucket"): DEFAULT_RESULTS_BUCKET}
+# What a user may write meaning a placeholder: <account>, <region>, <PREFIX>, <aws-region>
+PLACEHOLDER = re.compile(r"<[A-Za-z_][A-Za-z0-9_-]*>")
 # Characters that go on a key of a dotted path (``errors.format_path``)
 _PATH_CHAR = r"A-Za-z0-9_\-"
 
 
 @dataclass(frozen=True)
 class Placed:
-    """A string of the document that held ``<prefix>`` (or a default that does): where it is, as written,
-    what was written, and what the schemas see (``written`` itself when the prefix is unusable)."""
+    """A string of the document that held a placeholder (or a default that does): where it is, as written,
+    what was written, and what the schemas see (``<prefix>`` replaced when it could be)."""
 
     path: ErrorPath
     written: str
@@ -41,6 +45,11 @@ class Placed:
     def replaced(self) -> bool:
         return self.value != self.written
 
+    @property
+    def unresolved(self) -> bool:
+        """True while what the schemas see still holds a placeholder: their errors about it are moot."""
+        return PLACEHOLDER.search(self.value) is not None
+
     def quoted(self, text: str) -> Iterator[tuple[str, str]]:
         """How a message may quote ``text`` (this string as seen, or as written) or, for a source, its
         bucket, each with the matching part of what was written."""
@@ -48,15 +57,17 @@ class Placed:
         yield describe(text), json.dumps(self.written, ensure_ascii=False)
         bucket, slash, _rest = text.partition("/")
         written_bucket = self.written.partition("/")[0]
-        if slash and PREFIX_PLACEHOLDER in written_bucket:
+        if slash and PLACEHOLDER.search(written_bucket):
             yield json.dumps(bucket, ensure_ascii=False), json.dumps(written_bucket, ensure_ascii=False)
 
 
 @dataclass
 class Substitution:
-    """``lambda.json`` with ``<prefix>`` replaced, and the record that tells its errors as written."""
+    """A document with ``<prefix>`` replaced (``lambda.json``) or kept (``global.json``, ``replaces``
+    False), and the record that tells its errors as written."""
 
     prefix: str | None
+    replaces: bool = True
     document: Any = None
     placed: list[Placed] = field(default_factory=list)
     # The path of each key that held <prefix>, as the schemas see it, and the key as written
@@ -68,7 +79,7 @@ class Substitution:
 
     def explain(self, file: str, lines: Iterable[ErrorLine]) -> list[ErrorLine]:
         """The schema's error lines of ``file`` (this document) told in the user's terms; the lines of other
-        files as they are. Errors quoting a name that holds an unreplaced ``<prefix>`` are dropped: the
+        files as they are. Errors quoting a string that still holds a placeholder are dropped: the
         substitution's own problems report it."""
         explained = []
         for line in lines:
@@ -96,10 +107,8 @@ class Substitution:
         return [placed for placed in self.placed if placed.path == path]
 
     def _is_unresolved(self, placed: Placed, message: str) -> bool:
-        """True for an error about a name whose ``<prefix>`` could not be replaced."""
-        if placed.replaced or PREFIX_PLACEHOLDER not in placed.written:
-            return False
-        return any(quote in message for quote, _written in placed.quoted(placed.written))
+        """True for an error about a string that still holds a placeholder."""
+        return placed.unresolved and any(quote in message for quote, _written in placed.quoted(placed.value))
 
     def _written_paths_in(self, message: str) -> str:
         """The paths a message names (another source's, from any of its parents on) shown as written;
@@ -117,7 +126,7 @@ def substitute_prefix(document: Any, prefix: str | None, *, prefix_problem: str 
     """Replace ``<prefix>`` by ``prefix`` in every string of ``document`` (``lambda.json``), after filling
     in the defaults that hold it. ``prefix`` None leaves the placeholder: each name that holds it is then a
     problem saying ``prefix_problem`` (why the prefix is unusable), unless that is None (the file giving
-    the prefix could not be read: its own error says so)."""
+    the prefix could not be read: its own error says so). Any other placeholder is a problem."""
     substitution = Substitution(prefix)
     filled = _with_defaults(document, substitution)
     substitution.document = _replace(filled, (), (), substitution)
@@ -129,8 +138,15 @@ def substitute_prefix(document: Any, prefix: str | None, *, prefix_problem: str 
                 f"which is not replaced: {prefix_problem}",
             )
             for placed in substitution.placed
-            if not placed.is_default
+            if PREFIX_PLACEHOLDER in placed.written and not placed.is_default
         )
+    return substitution
+
+
+def find_placeholders(document: Any) -> Substitution:
+    """Every placeholder of a document in which none is replaced (``global.json``), each a problem."""
+    substitution = Substitution(None, replaces=False)
+    substitution.document = _replace(document, (), (), substitution)
     return substitution
 
 
@@ -183,13 +199,39 @@ def _replace(value: Any, written: ErrorPath, seen: ErrorPath, substitution: Subs
 
 
 def _replace_string(text: str, path: ErrorPath, substitution: Substitution, *, is_value: bool = False) -> str:
-    """``text`` (a key, or a value when ``is_value``) with ``<prefix>`` replaced, recorded at ``path``."""
-    if PREFIX_PLACEHOLDER not in text:
+    """``text`` (a key, or a value when ``is_value``) with ``<prefix>`` replaced when it can be, recorded at
+    ``path`` with the problems of its placeholders."""
+    found = list(dict.fromkeys(PLACEHOLDER.findall(text)))
+    if not found:
         return text
-    value = text if substitution.prefix is None else text.replace(PREFIX_PLACEHOLDER, substitution.prefix)
+    value = text
+    if substitution.replaces and substitution.prefix is not None:
+        value = text.replace(PREFIX_PLACEHOLDER, substitution.prefix)
     is_default = is_value and path in substitution.defaults
     substitution.placed.append(Placed(path, text, value, is_default=is_default))
+    shown = json.dumps(text, ensure_ascii=False)
+    if not substitution.replaces and PREFIX_PLACEHOLDER in found:
+        substitution.problems.append(
+            (
+                path,
+                f"{shown} holds {PREFIX_PLACEHOLDER}, which is replaced only in lambda.json: "
+                "write the name in full",
+            )
+        )
+    unknown = [placeholder for placeholder in found if placeholder != PREFIX_PLACEHOLDER]
+    if unknown:
+        substitution.problems.append((path, _unknown_placeholders(unknown, shown, substitution.replaces)))
     return value
+
+
+def _unknown_placeholders(unknown: list[str], shown: str, replaces: bool) -> str:
+    names = ", ".join(unknown)
+    where = "" if replaces else ", and only in lambda.json"
+    plural = "s" if len(unknown) > 1 else ""
+    message = f"unknown placeholder{plural} {names} in {shown}: only {PREFIX_PLACEHOLDER} is replaced{where}"
+    if any(difflib.get_close_matches(name.lower(), [PREFIX_PLACEHOLDER], cutoff=0.75) for name in unknown):
+        message += f" (did you mean {PREFIX_PLACEHOLDER}?)"
+    return message
 
 
 def _replace_all(pattern: re.Pattern[str], text: str, message: str) -> str:
@@ -206,7 +248,7 @@ def _same_key(other: str, resolved: str) -> str:
 
 def _annotate(placed: Placed, message: str) -> str:
     """Say after the first quote of a replaced value what was written (or that it is the default)."""
-    if not placed.replaced:
+    if not placed.replaced or placed.unresolved:
         return message
     for quote, written in placed.quoted(placed.value):
         if quote in message:

@@ -17,7 +17,7 @@ from config_schemas.config import CONFIG_FILES, GLOBAL_FILE, LAMBDA_FILE, OPTION
 from config_schemas.errors import ErrorLine, ErrorPath, flatten_errors, sort_errors
 from config_schemas.global_config import valid_prefix
 from config_schemas.models import Config
-from config_schemas.placeholders import substitute_prefix
+from config_schemas.placeholders import find_placeholders, substitute_prefix
 from streamalert.constants import ENV_CONFIG_DIR
 from streamalert.exceptions import StreamAlertError
 
@@ -91,7 +91,8 @@ def load_config(config_dir: Path) -> Config:
 
 def validate_documents(documents: Mapping[str, Any]) -> Config:
     """Validate the parsed files of ``conf/``, by name: ``<prefix>`` is replaced in ``lambda.json`` first,
-    by ``account.prefix`` when it is valid, and every error is told as the user wrote the files.
+    by ``account.prefix`` when it is valid (any other placeholder, or one in ``global.json``, is an error),
+    and every error is told as the user wrote the files.
 
     Raises ConfigValidationError listing every problem at once.
     """
@@ -105,14 +106,16 @@ def validate_documents(documents: Mapping[str, Any]) -> Config:
         valid_prefix(documents.get(GLOBAL_FILE)),
         prefix_problem=f"account.prefix of {GLOBAL_FILE} is missing or not valid",
     )
-    errors.extend(substitution.errors(LAMBDA_FILE))
+    kept = find_placeholders(documents.get(GLOBAL_FILE))
+    errors.extend([*substitution.errors(LAMBDA_FILE), *kept.errors(GLOBAL_FILE)])
     substituted = {**documents}
     if LAMBDA_FILE in documents:
         substituted[LAMBDA_FILE] = substitution.document
     try:
         config: Config = ConfigSchema().load(substituted)
     except ValidationError as err:
-        errors.extend(substitution.explain(LAMBDA_FILE, flatten_errors(err.messages_dict)))
+        lines = substitution.explain(LAMBDA_FILE, flatten_errors(err.messages_dict))
+        errors.extend(kept.explain(GLOBAL_FILE, lines))
     if errors:
         raise ConfigValidationError(sort_errors(errors))
     return config
