@@ -10,7 +10,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-USAGE = "usage: python manage.py lambda {deploy,rollback,destroy} --processor {athena,rule,alert,all} [...]"
+# The --processor choices are the registry's (streamalert_cli/processors.py), listed by each action's --help:
+# this usage is printed before the environment is set up, so it imports nothing of the tooling
+USAGE = (
+    "usage: python manage.py lambda {deploy,rollback,destroy} --processor PROCESSOR [...]\n"
+    "       python manage.py lambda deploy --help  (lists the processors)"
+)
 ACTIONS = ("deploy", "rollback", "destroy")
 
 

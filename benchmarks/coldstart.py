@@ -24,10 +24,11 @@ from pathlib import Path
 
 from streamalert.constants import LAMBDA_RUNTIME
 from streamalert_cli.packaging import build_package, runtime_python
+from streamalert_cli.processors import by_name
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-LAMBDA_MODULE = "apps.athena_refresh.main"
-APP = "athena_refresh"
+REFRESH = by_name("athena")
+LAMBDA_MODULE = REFRESH.handler.rpartition(".")[0]
 # Dependencies whose share of the import is shown (their cumulative time where first imported)
 DEPENDENCIES = ("boto3", "marshmallow", "msgspec")
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
@@ -164,7 +165,7 @@ class _Built:
 
 def build_zip(out_dir: Path) -> _Built:
     """The function's zip as ``streamalert_cli.packaging`` builds it for a deployment."""
-    package = build_package(APP, REPO_ROOT / "conf", out_dir=out_dir)
+    package = build_package(REFRESH, REPO_ROOT / "conf", out_dir=out_dir)
     with zipfile.ZipFile(package.path) as archive:
         msgspec_size = sum(i.compress_size for i in archive.infolist() if i.filename.startswith("msgspec"))
     size = PackageSize("streamalert_cli.packaging.build_package", package.size, package.entries, msgspec_size)

@@ -1,12 +1,13 @@
-"""What the deploy, rollback and destroy commands share: exit codes, progress lines, and the top level that
-turns known errors into one line on stderr (``--debug`` shows the traceback)."""
+"""What the deploy, rollback, destroy and redrive commands share: their arguments, progress lines, the config
+step, and the top level of streamalert_cli.guard (exit codes, one line per known error, ``--debug``) with
+their missing tool and unknown processor as usage errors."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,33 +16,44 @@ from typing import TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config_schemas.models import Config
-from streamalert.config import ConfigError, ConfigFileError, ConfigValidationError, load_config
+from streamalert.config import ConfigError, load_config
 from streamalert.exceptions import StreamAlertError
+from streamalert_cli import guard
+from streamalert_cli.guard import (
+    REPO_ROOT,
+    USAGE_ERRORS,
+    StepFailed,
+    UsageError,
+    add_config_dir_argument,
+    add_debug_argument,
+    parse,
+)
 from streamalert_cli.processors import PROCESSOR_CHOICES, ProcessorSelectionError
 from streamalert_cli.terraform.runner import TerraformError, TerraformMissingError
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-REPO_ROOT = Path(__file__).resolve().parents[1]
+__all__ = [
+    "DEFAULT_BUILD_ROOT",
+    "REPO_ROOT",
+    "Progress",
+    "Step",
+    "StepFailed",
+    "UsageError",
+    "add_common_arguments",
+    "guarded",
+    "parse",
+    "validate_config",
+]
+
 DEFAULT_BUILD_ROOT = REPO_ROOT / "build"
-
-
-class UsageError(StreamAlertError):
-    """The command cannot run as asked (exit 2)."""
-
-
-class StepFailed(StreamAlertError):
-    """A step of a command failed (exit 1); says which and why."""
-
-    def __init__(self, step: str, reason: str) -> None:
-        super().__init__(f"{step} failed: {reason}")
-        self.step = step
-        self.reason = reason
-
-
-# Errors that end a command with exit 2 wherever they happen
-_USAGE_ERRORS = (UsageError, TerraformMissingError, ConfigFileError, ProcessorSelectionError)
+# The deploy commands' own errors that end them with exit 2 wherever they happen
+_COMMAND_USAGE_ERRORS = (TerraformMissingError, ProcessorSelectionError)
+# What a step lets through as it is: errors the guard reports themselves
+_NOT_STEP_FAILURES: tuple[type[Exception], ...] = (
+    *USAGE_ERRORS,
+    *_COMMAND_USAGE_ERRORS,
+    ConfigError,
+    StepFailed,
+)
 
 
 @dataclass
@@ -69,7 +81,7 @@ class Progress:
         started = time.monotonic()
         try:
             yield step
-        except (*_USAGE_ERRORS, ConfigError, StepFailed):
+        except _NOT_STEP_FAILURES:
             raise
         except TerraformError as err:
             raise StepFailed(name, _first_lines(err.detail)) from err
@@ -91,13 +103,7 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, local: bool = True)
             "--local", action="store_true", help="use the embedded local AWS emulator instead of AWS"
         )
     parser.add_argument("--yes", action="store_true", help="apply without asking for confirmation")
-    parser.add_argument(
-        "--config-dir",
-        type=Path,
-        default=REPO_ROOT / "conf",
-        metavar="DIR",
-        help="directory holding global.json and lambda.json (default: conf/ of this repository)",
-    )
+    add_config_dir_argument(parser)
     parser.add_argument(
         "--build-dir",
         type=Path,
@@ -105,15 +111,7 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, local: bool = True)
         metavar="DIR",
         help="where rendered Terraform, zips and logs go (default: build/ of this repository)",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-
-
-def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
-    """The parsed arguments, or argparse's exit code (2 for usage errors, 0 for --help)."""
-    try:
-        return parser.parse_args(argv)
-    except SystemExit as exit_:
-        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    add_debug_argument(parser)
 
 
 def validate_config(progress: Progress, config_dir: Path) -> Config:
@@ -125,38 +123,6 @@ def validate_config(progress: Progress, config_dir: Path) -> Config:
 
 
 def guarded(command: str, debug: bool, body: Callable[[], int], err: TextIO | None = None) -> int:
-    """Run a command's body; known errors become one line on stderr and an exit code."""
-    stream = err or sys.stderr
-    try:
-        return body()
-    except ConfigValidationError as error:
-        print(f"{command}: the config is invalid; nothing was changed:", file=stream)
-        for line in error.lines:
-            print(line, file=stream)
-        return EXIT_FAILED
-    except _USAGE_ERRORS as error:
-        if debug:
-            raise
-        print(f"{command}: {_one_line(str(error))}", file=stream)
-        return EXIT_USAGE
-    except StepFailed as error:
-        if debug:
-            raise
-        print(f"{command}: {_one_line(str(error))}", file=stream)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print(f"{command}: interrupted", file=stream)
-        return EXIT_FAILED
-    except Exception as error:
-        if debug:
-            raise
-        print(
-            f"{command}: unexpected error: {type(error).__name__}: {_one_line(str(error))} "
-            "(run with --debug for the traceback)",
-            file=stream,
-        )
-        return EXIT_FAILED
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """Run a command's body under streamalert_cli.guard; a missing terraform or an unknown processor is a
+    usage error too."""
+    return guard.guarded(command, debug, body, err, usage_errors=_COMMAND_USAGE_ERRORS)

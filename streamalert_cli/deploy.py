@@ -24,7 +24,7 @@ from streamalert_cli.common import (
 )
 from streamalert_cli.deployment import Deployment, Options, bucket_exists, ensure_bucket
 from streamalert_cli.local_aws import LocalAws
-from streamalert_cli.processors import PROCESSORS, deployable
+from streamalert_cli.processors import ALL, deployable
 from streamalert_cli.terraform import context
 
 COMMAND = "deploy"
@@ -60,7 +60,7 @@ def deploy(options: Options, out: TextIO | None = None, local_aws: LocalAws | No
         raise UsageError("stdin is not a terminal: pass --yes to apply without confirmation (or --plan)")
     config = validate_config(progress, options.config_dir)
     deployment = Deployment(options, config, progress)
-    _say_skipped(deployment)
+    _say_processors(deployment)
     with ExitStack() as stack:
         deployment.start_target(local_aws, stack)
         deployment.render()
@@ -109,15 +109,10 @@ def _prepare_state_bucket(deployment: Deployment) -> None:
         step.detail = f"s3://{bucket}/{key}" + (" (bucket created, versioned)" if created else "")
 
 
-def _say_skipped(deployment: Deployment) -> None:
-    if deployment.options.processor != "all":
-        return
-    configured_unbuilt = [
-        p.cli_name for p in PROCESSORS if not p.built and p.is_configured(deployment.config)
-    ]
-    if configured_unbuilt:
-        deployment.progress.say(f"skipped (not built yet): {', '.join(configured_unbuilt)}")
-    deployment.progress.say("processors: " + ", ".join(p.cli_name for p in deployable(deployment.config)))
+def _say_processors(deployment: Deployment) -> None:
+    """With ``--processor all``: which processors lambda.json configures, so which are deployed."""
+    if deployment.options.processor == ALL:
+        deployment.progress.say("processors: " + ", ".join(p.cli_name for p in deployable(deployment.config)))
 
 
 def _report_versions(deployment: Deployment) -> None:

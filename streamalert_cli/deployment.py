@@ -102,7 +102,7 @@ class Deployment:
         packages = {}
         for processor in self.modules:
             with self.progress.step(f"package {processor.cli_name}") as step:
-                package = build_package(processor.app, self.options.config_dir, self.package_dir)
+                package = build_package(processor, self.options.config_dir, self.package_dir)
                 step.detail = (
                     f"{package.path.name} {human_size(package.size)}, {package.entries} files, "
                     f"sha256 {package.sha256_hex[:12]}"
@@ -200,7 +200,7 @@ class Deployment:
         outputs = self.terraform.outputs()
         missing = [p for p in self.modules if not (outputs.get(p.module) or {}).get("package")]
         fresh = self.package_variables(
-            {p.module: build_package(p.app, self.options.config_dir, self.package_dir) for p in missing}
+            {p.module: build_package(p, self.options.config_dir, self.package_dir) for p in missing}
         )
         deployed = {p.module: dict(outputs[p.module]["package"]) for p in self.modules if p not in missing}
         return {**fresh, **deployed}

@@ -1,11 +1,12 @@
 """Deterministic Lambda zips: the same source gives the same bytes, so nothing redeploys without a change.
 
 A zip holds ``streamalert/`` (the runtime), ``config_schemas/``, ``apps/__init__.py``, ``apps/<app>/``, the
-deployment's ``conf/`` (every config file it has, ``logs.json`` included), ``rules/`` for the rule processor,
-the pure Python runtime dependencies (marshmallow) copied from the installed distribution, and the compiled
-ones (msgspec) from the wheel built for the Lambda runtime, pinned by version and digest; boto3 comes with
-the Lambda runtime. Nothing of the tooling (``streamalert_cli/``, ``benchmarks/``, ``scripts/``, ``tests/``).
-Entries are sorted, dated 1980-01-01 and carry fixed permissions.
+deployment's ``conf/`` (every config file it has, ``logs.json`` included), the pure Python runtime
+dependencies (marshmallow) copied from the installed distribution, and what the processor's registry entry
+adds: source folders (``rules/`` for the rule processor) and compiled dependencies (msgspec), each from the
+wheel built for the Lambda runtime, pinned here by version and digest; boto3 comes with the Lambda runtime.
+Nothing of the tooling (``streamalert_cli/``, ``benchmarks/``, ``scripts/``, ``tests/``). Entries are
+sorted, dated 1980-01-01 and carry fixed permissions.
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from config_schemas.config import CONFIG_FILES, OPTIONAL_CONFIG_FILES
 from streamalert.constants import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION, LAMBDA_RUNTIME
 from streamalert.exceptions import StreamAlertError
+
+if TYPE_CHECKING:
+    from streamalert_cli.processors import Processor
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PACKAGE_DIR = REPO_ROOT / "build" / "packages"
@@ -32,8 +37,6 @@ DEFAULT_WHEEL_DIR = REPO_ROOT / "build" / "wheels"
 SHARED_PACKAGES = ("streamalert", "config_schemas")
 # Pure Python runtime dependencies the Lambda runtime lacks: copied from this environment
 VENDORED_DISTRIBUTIONS = ("marshmallow",)
-# Source folders one function needs beyond the shared packages: the rule processor imports ``rules``
-APP_EXTRA_PATHS: dict[str, tuple[str, ...]] = {"rule_processor": ("rules",)}
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = 0o100644 << 16
 _SKIPPED_DIRS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
@@ -47,13 +50,12 @@ class PackagingError(StreamAlertError):
 @dataclass(frozen=True)
 class RuntimeWheel:
     """A compiled dependency, vendored as the wheel built for the Lambda runtime (its Python version and
-    architecture, not this machine's) into the zips of ``apps``. The digest pins the very file: the same
-    zip wherever it is built."""
+    architecture, not this machine's) into the zips of the processors whose entry names it. The digest
+    pins the very file: the same zip wherever it is built."""
 
     name: str
     version: str
     sha256: str
-    apps: tuple[str, ...]
 
     @property
     def requirement(self) -> str:
@@ -63,13 +65,8 @@ class RuntimeWheel:
 # msgspec: S3 notifications are read several times faster with it (s3_events' fast path), by the refresh
 # and by the rule processor's S3 input. For LAMBDA_RUNTIME and LAMBDA_ARCHITECTURE: changing either means
 # pinning that platform's wheel here (its digest is all that changes).
-RUNTIME_WHEELS = (
-    RuntimeWheel(
-        "msgspec",
-        "0.22.0",
-        "99c401861c5bb3a57f7d6423ea7ed4352cd57aa3f04f4fbe9f3e3e4564a10f08",
-        apps=("athena_refresh", "rule_processor"),
-    ),
+MSGSPEC = RuntimeWheel(
+    "msgspec", "0.22.0", "99c401861c5bb3a57f7d6423ea7ed4352cd57aa3f04f4fbe9f3e3e4564a10f08"
 )
 # Lambda's architecture names -> the machine of a manylinux wheel tag
 _WHEEL_MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
@@ -93,32 +90,26 @@ class Package:
 
 
 def package_entries(
-    app: str,
-    config_dir: Path,
-    *,
-    extra_paths: Sequence[str] = (),
-    repo_root: Path = REPO_ROOT,
-    wheel_dir: Path = DEFAULT_WHEEL_DIR,
+    processor: Processor, config_dir: Path, *, wheel_dir: Path = DEFAULT_WHEEL_DIR
 ) -> dict[str, Path]:
-    """Every file of the zip of ``apps/<app>``, by its name in the zip."""
+    """Every file of the processor's zip, by its name in the zip."""
     entries: dict[str, Path] = {}
-    app_dir = repo_root / "apps" / app
+    app_dir = REPO_ROOT / "apps" / processor.app
     if not app_dir.is_dir():
         raise PackagingError(f"no function source at {app_dir}")
-    for name in (*SHARED_PACKAGES, f"apps/{app}", *APP_EXTRA_PATHS.get(app, ()), *extra_paths):
-        folder = repo_root / name
+    for name in (*SHARED_PACKAGES, f"apps/{processor.app}", *processor.extra_folders):
+        folder = REPO_ROOT / name
         if not folder.exists():
             raise PackagingError(f"missing source folder {folder}")
         entries.update(_tree(folder, PurePosixPath(name)))
-    entries["apps/__init__.py"] = repo_root / "apps" / "__init__.py"
+    entries["apps/__init__.py"] = REPO_ROOT / "apps" / "__init__.py"
     for file_name in (*CONFIG_FILES, *OPTIONAL_CONFIG_FILES):
         if (config_dir / file_name).is_file():
             entries[f"conf/{file_name}"] = config_dir / file_name
     for distribution in VENDORED_DISTRIBUTIONS:
         entries.update(_distribution_files(distribution))
-    for wheel in RUNTIME_WHEELS:
-        if app in wheel.apps:
-            entries.update(_tree(unpacked_wheel(wheel, wheel_dir), PurePosixPath()))
+    for wheel in processor.wheels:
+        entries.update(_tree(unpacked_wheel(wheel, wheel_dir), PurePosixPath()))
     return entries
 
 
@@ -201,7 +192,7 @@ def _download_wheel(wheel: RuntimeWheel, wheel_dir: Path) -> Path:
         digests = ", ".join(f"{p.name} (sha256 {_sha256(wheel_dir / p.name)})" for p in fetched) or "nothing"
         raise PackagingError(
             f"pip fetched {digests} for {where}, not the pinned wheel (sha256 {wheel.sha256}): "
-            "see RUNTIME_WHEELS in streamalert_cli/packaging.py"
+            "see its pin in streamalert_cli/packaging.py"
         )
     return found
 
@@ -240,24 +231,20 @@ def write_zip(entries: dict[str, Path], destination: Path) -> None:
 
 
 def build_package(
-    app: str,
+    processor: Processor,
     config_dir: Path,
     out_dir: Path = DEFAULT_PACKAGE_DIR,
     *,
-    extra_paths: Sequence[str] = (),
-    repo_root: Path = REPO_ROOT,
     wheel_dir: Path = DEFAULT_WHEEL_DIR,
 ) -> Package:
-    """Build ``<out_dir>/<app>.zip`` for the function of ``apps/<app>``."""
-    entries = package_entries(
-        app, config_dir, extra_paths=extra_paths, repo_root=repo_root, wheel_dir=wheel_dir
-    )
-    path = out_dir / f"{app}.zip"
+    """Build ``<out_dir>/<app>.zip``, the processor's function with the config of ``config_dir``."""
+    entries = package_entries(processor, config_dir, wheel_dir=wheel_dir)
+    path = out_dir / f"{processor.app}.zip"
     write_zip(entries, path)
     data = path.read_bytes()
     digest = hashlib.sha256(data).digest()
     return Package(
-        app=app,
+        app=processor.app,
         path=path,
         sha256_hex=digest.hex(),
         sha256_base64=base64.b64encode(digest).decode(),

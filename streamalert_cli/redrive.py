@@ -1,5 +1,5 @@
 """``scripts/redrive [--processor athena|alert] [--yes] [--max N]``: after a fix, move the messages of a
-dead-letter queue back to the queue its function reads.
+dead-letter queue back to the queue its function reads (the queues of the processor's registry entry).
 
 Without ``--yes`` it only counts (a dry run); with it, every message is sent to the queue and deleted from
 the dead-letter queue only once the queue accepted it.
@@ -8,29 +8,18 @@ the dead-letter queue only once the queue accepted it.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from streamalert import aws
-from streamalert.constants import (
-    alerts_dead_letter_queue_name,
-    alerts_queue_name,
-    athena_dead_letter_queue_name,
-    athena_queue_name,
-)
 from streamalert.sqs import SqsQueue
-from streamalert_cli.common import REPO_ROOT, Progress, guarded, parse, validate_config
+from streamalert_cli.common import REPO_ROOT, Progress, UsageError, guarded, parse, validate_config
 from streamalert_cli.deployment import check_account
+from streamalert_cli.processors import REDRIVE_CHOICES, by_name
 
 COMMAND = "redrive"
-
-# The functions fed by a queue with a dead-letter queue: CLI name -> (queue, dead-letter queue) names
-QUEUES: dict[str, tuple[Callable[[str], str], Callable[[str], str]]] = {
-    "athena": (athena_queue_name, athena_dead_letter_queue_name),
-    "alert": (alerts_queue_name, alerts_dead_letter_queue_name),
-}
 
 
 @dataclass(frozen=True)
@@ -48,7 +37,12 @@ def build_parser(prog: str = COMMAND) -> argparse.ArgumentParser:
         description="Move dead-lettered messages back to their queue (a dry run unless --yes). "
         "Exit 0 when done, 1 when a step failed or messages were left behind, 2 on usage errors.",
     )
-    parser.add_argument("--processor", choices=sorted(QUEUES), default="athena", help="whose queue (athena)")
+    parser.add_argument(
+        "--processor",
+        choices=REDRIVE_CHOICES,
+        default=REDRIVE_CHOICES[0],
+        help=f"whose queue ({REDRIVE_CHOICES[0]})",
+    )
     parser.add_argument("--yes", action="store_true", help="move the messages (without it: count only)")
     parser.add_argument(
         "--max", type=_positive, default=100_000, dest="limit", help="move at most N messages"
@@ -75,10 +69,16 @@ def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
 
 
 def redrive(options: RedriveOptions, out: TextIO | None = None) -> int:
+    queues = by_name(options.processor).queues
+    if queues is None:
+        raise UsageError(
+            f"the {options.processor} processor reads no queue: choose from {', '.join(REDRIVE_CHOICES)}"
+        )
     progress = Progress(COMMAND, out)
     config = validate_config(progress, options.config_dir)
     check_account(config, progress, verb="redrive")
-    queue_name, dead_letter_name = (name(config.account.prefix) for name in QUEUES[options.processor])
+    queue_name = queues.queue(config.account.prefix)
+    dead_letter_name = queues.dead_letters(config.account.prefix)
     sqs = aws.sqs_client(aws.AwsSettings(region=config.account.region))
     with progress.step("find queues") as step:
         queue = SqsQueue.from_name(sqs, queue_name)

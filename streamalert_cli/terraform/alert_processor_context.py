@@ -4,7 +4,7 @@ and the function that drains it into the alerts bucket (owned by the Athena modu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config_schemas.models import Config
 from streamalert.constants import (
@@ -12,7 +12,6 @@ from streamalert.constants import (
     DEAD_LETTER_MAX_RECEIVE_COUNT,
     QUEUE_RETENTION_SECONDS,
     SQS_MAX_BATCH,
-    alert_processor_function_name,
     alerts_bucket_name,
     alerts_dead_letter_queue_name,
     alerts_queue_name,
@@ -28,10 +27,12 @@ from streamalert_cli.terraform.context import (
     dead_letter_alarm,
     function_context,
     log_group_context,
+    module_tags,
 )
 
-ALERT_MODULE = "alert_processor"
-ALERT_HANDLER = "apps.alert_processor.main.handler"
+if TYPE_CHECKING:
+    from streamalert_cli.processors import Processor
+
 # A received message stays hidden for this many function timeouts (AWS's advice for event sources)
 VISIBILITY_TIMEOUTS = 6
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
@@ -54,24 +55,24 @@ class AlertProcessorContext(ModuleContext):
     event_source: SqsEventSourceContext | None
 
 
-def alert_processor_context(config: Config, target: DeployTarget = AWS_TARGET) -> AlertProcessorContext:
+def alert_processor_context(
+    processor: Processor, config: Config, target: DeployTarget = AWS_TARGET
+) -> AlertProcessorContext:
     """The function, alias, role, log group, alerts queue and DLQ, and the queue's event source mapping.
     The local target gets no mapping: the emulator would try to run the function in a container."""
     block = config.alert_processor
     if block is None:
-        raise ValueError("lambda.json has no alert_processor_config block")
+        raise ValueError(f"lambda.json has no {processor.config_block} block")
     prefix = config.account.prefix
     arns = Arns(config)
-    function_name = alert_processor_function_name(prefix)
-    log_group = lambda_log_group_name(function_name)
+    log_group = lambda_log_group_name(processor.function_name(prefix))
     queue_name = alerts_queue_name(prefix)
     return AlertProcessorContext(
-        module=ALERT_MODULE,
-        tags={"streamalert:deployment": prefix, "streamalert:processor": "alert"},
+        module=processor.module,
+        tags=module_tags(processor, prefix),
         function=function_context(
-            function_name,
-            f"StreamAlert Alert Processor ({prefix})",
-            ALERT_HANDLER,
+            processor,
+            prefix,
             memory=block.memory,
             timeout=block.timeout,
             policy=_alert_policy(arns, log_group, queue_name, alerts_bucket_name(prefix)),

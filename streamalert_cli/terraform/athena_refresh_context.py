@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config_schemas.models import AthenaRefreshConfig, Config, RefreshType, TableRoute
 from streamalert.constants import (
@@ -16,7 +16,6 @@ from streamalert.constants import (
     QUEUE_RETENTION_SECONDS,
     alerts_bucket_name,
     athena_dead_letter_queue_name,
-    athena_function_name,
     athena_queue_name,
     athena_workgroup_name,
     lambda_log_group_name,
@@ -36,11 +35,13 @@ from streamalert_cli.terraform.context import (
     function_context,
     list_bucket_statements,
     log_group_context,
+    module_tags,
     object_arns,
 )
 
-ATHENA_MODULE = "athena_refresh"
-ATHENA_HANDLER = "apps.athena_refresh.main.handler"
+if TYPE_CHECKING:
+    from streamalert_cli.processors import Processor
+
 ALERTS_TABLE = "alerts"
 # The columns of an alert object as the alert processor writes it (streamalert/alerts.py, one JSON object
 # a file); the JSON SerDe gives the nested ``record`` object as its JSON text
@@ -117,26 +118,27 @@ class AthenaRefreshContext(ModuleContext):
     workgroup: WorkgroupContext
 
 
-def athena_refresh_context(config: Config, target: DeployTarget = AWS_TARGET) -> AthenaRefreshContext:
+def athena_refresh_context(
+    processor: Processor, config: Config, target: DeployTarget = AWS_TARGET
+) -> AthenaRefreshContext:
     """The context of ``athena_refresh.tf.j2``: the function, its queue, schedule, catalog and buckets.
     (The same on every target.)"""
     block = config.athena_refresh
     if block is None:
-        raise ValueError("lambda.json has no athena_partition_refresh_config block")
+        raise ValueError(f"lambda.json has no {processor.config_block} block")
     prefix = config.account.prefix
     arns = Arns(config)
-    function_name = athena_function_name(prefix)
+    function_name = processor.function_name(prefix)
     queue_name = athena_queue_name(prefix)
     alerts_bucket = alerts_bucket_name(prefix)
     log_group = lambda_log_group_name(function_name)
     workgroup = athena_workgroup_name(prefix)
     return AthenaRefreshContext(
-        module=ATHENA_MODULE,
-        tags={"streamalert:deployment": prefix, "streamalert:processor": "athena"},
+        module=processor.module,
+        tags=module_tags(processor, prefix),
         function=function_context(
-            function_name,
-            f"StreamAlert Athena Partition Refresh ({prefix})",
-            ATHENA_HANDLER,
+            processor,
+            prefix,
             memory=block.memory,
             timeout=block.timeout,
             policy=_refresh_policy(block, arns, queue_name, log_group, workgroup),
@@ -152,7 +154,7 @@ def athena_refresh_context(config: Config, target: DeployTarget = AWS_TARGET) ->
         ),
         schedule=ScheduleContext(
             name=function_name,
-            description=f"Runs the Athena Partition Refresh of {prefix} {block.refresh_interval}",
+            description=f"Runs the {processor.title} of {prefix} {block.refresh_interval}",
             expression=block.refresh_interval,
             state="ENABLED" if block.enabled else "DISABLED",
         ),
@@ -187,7 +189,7 @@ def athena_refresh_context(config: Config, target: DeployTarget = AWS_TARGET) ->
         notifications=tuple(
             BucketSubscription(
                 bucket=route.source.bucket,
-                id=f"{ATHENA_MODULE}:{route.source}",
+                id=f"{processor.module}:{route.source}",
                 filter_prefix=route.source.filter_prefix,
                 destination=QUEUE_DESTINATION,
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config_schemas.models import Config, Source
 from streamalert.constants import (
@@ -25,6 +25,9 @@ from streamalert.constants import (
     terraform_state_bucket_name,
 )
 from streamalert.exceptions import StreamAlertError
+
+if TYPE_CHECKING:
+    from streamalert_cli.processors import Processor
 
 S3_OBJECT_CREATED = "s3:ObjectCreated:*"
 # Where a module's S3 notifications go: its output ``queue_arn`` (SQS) or ``notified_function_arn`` (Lambda)
@@ -159,14 +162,20 @@ class ModuleContext:
     notifications: tuple[BucketSubscription, ...] = ()
 
 
+def module_tags(processor: Processor, prefix: str) -> dict[str, str]:
+    """The tags of every resource of a processor's module."""
+    return {"streamalert:deployment": prefix, "streamalert:processor": processor.cli_name}
+
+
 def function_context(
-    function_name: str, title: str, handler: str, *, memory: int, timeout: int, policy: dict[str, Any]
+    processor: Processor, prefix: str, *, memory: int, timeout: int, policy: dict[str, Any]
 ) -> FunctionContext:
     """What every processor's function, alias and role take: its names, runtime, sizes and policy."""
+    function_name = processor.function_name(prefix)
     return FunctionContext(
         name=function_name,
-        description=title,
-        handler=handler,
+        description=f"StreamAlert {processor.title} ({prefix})",
+        handler=processor.handler,
         runtime=LAMBDA_RUNTIME,
         architecture=LAMBDA_ARCHITECTURE,  # the vendored compiled wheels are built for it
         memory=memory,
@@ -351,7 +360,6 @@ class SharedContext:
     local: bool
     region: str
     account_id: str
-    prefix: str
     backend: Backend
     endpoint_services: tuple[str, ...]
     alarms_topic: AlarmsTopic
@@ -379,7 +387,6 @@ def shared_context(config: Config, target: DeployTarget, modules: Sequence[Modul
         local=target.local,
         region=config.account.region,
         account_id=config.account.aws_account_id,
-        prefix=config.account.prefix,
         backend=Backend(bucket=state_bucket, key=state_key, region=config.account.region),
         endpoint_services=LOCAL_ENDPOINT_SERVICES,
         alarms_topic=AlarmsTopic(name=alarms_topic_name(config.account.prefix), kms_key=SNS_MANAGED_KEY),

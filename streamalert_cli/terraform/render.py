@@ -20,23 +20,12 @@ from config_schemas.models import Config
 from streamalert.exceptions import StreamAlertError
 from streamalert_cli.processors import Processor
 from streamalert_cli.terraform import context
-from streamalert_cli.terraform.alert_processor_context import ALERT_MODULE, alert_processor_context
-from streamalert_cli.terraform.athena_refresh_context import ATHENA_MODULE, athena_refresh_context
 from streamalert_cli.terraform.hcl import Hcl, hcl, ident
-from streamalert_cli.terraform.rule_processor_context import RULE_MODULE, rule_processor_context
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = REPO_ROOT / "tf_templates"
-DEFAULT_BUILD_DIR = REPO_ROOT / "build" / "terraform"
 ROOT_FILE = "main.tf"
 SHARED_TEMPLATE = "shared.tf.j2"
-
-# One context function per module; a processor is renderable once it has one here and a template
-MODULE_CONTEXTS: dict[str, Callable[[Config, context.DeployTarget], context.ModuleContext]] = {
-    ATHENA_MODULE: athena_refresh_context,
-    RULE_MODULE: rule_processor_context,
-    ALERT_MODULE: alert_processor_context,
-}
 
 
 class RenderError(StreamAlertError):
@@ -88,14 +77,8 @@ def environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
 def module_contexts(
     config: Config, processors: Sequence[Processor], target: context.DeployTarget
 ) -> tuple[context.ModuleContext, ...]:
-    """The context of every processor's module for the target, in registry order."""
-    modules = []
-    for processor in processors:
-        builder = MODULE_CONTEXTS.get(processor.module)
-        if builder is None:
-            raise RenderError(f"no Terraform template for the {processor.title} yet")
-        modules.append(builder(config, target))
-    return tuple(modules)
+    """The context of every processor's module for the target, in the order given."""
+    return tuple(processor.module_context(config, target) for processor in processors)
 
 
 def render_files(
@@ -110,8 +93,8 @@ def render_files(
     files: dict[Path, str] = {}
     shared = context.shared_context(config, target, modules)
     files[Path(ROOT_FILE)] = _render(env, SHARED_TEMPLATE, shared)
-    for module in modules:
-        files[Path(module.module) / ROOT_FILE] = _render(env, f"{module.module}.tf.j2", module)
+    for processor, module in zip(processors, modules, strict=True):
+        files[Path(processor.module) / ROOT_FILE] = _render(env, processor.template, module)
     return files
 
 

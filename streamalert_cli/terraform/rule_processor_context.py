@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config_schemas.models import Config, RuleProcessorConfig
 from streamalert.constants import (
@@ -16,7 +16,6 @@ from streamalert.constants import (
     alerts_queue_name,
     lambda_log_group_name,
     rule_processor_dead_letter_queue_name,
-    rule_processor_function_name,
 )
 from streamalert_cli.terraform.context import (
     AWS_TARGET,
@@ -29,11 +28,13 @@ from streamalert_cli.terraform.context import (
     dead_letter_alarm,
     function_context,
     log_group_context,
+    module_tags,
     object_arns,
 )
 
-RULE_MODULE = "rule_processor"
-RULE_HANDLER = "apps.rule_processor.main.handler"
+if TYPE_CHECKING:
+    from streamalert_cli.processors import Processor
+
 # S3 invokes the function asynchronously: Lambda retries a failed event twice, then sends it to the DLQ
 ASYNC_MAX_RETRY_ATTEMPTS = 2
 ASYNC_MAX_EVENT_AGE_SECONDS = 6 * 60 * 60
@@ -103,25 +104,25 @@ class RuleProcessorContext(ModuleContext):
     kinesis: tuple[KinesisMappingContext, ...]
 
 
-def rule_processor_context(config: Config, target: DeployTarget = AWS_TARGET) -> RuleProcessorContext:
+def rule_processor_context(
+    processor: Processor, config: Config, target: DeployTarget = AWS_TARGET
+) -> RuleProcessorContext:
     """The function, alias, role, log group and DLQ; S3 permissions and notifications; Kinesis mappings.
     On the local target each Kinesis stream gets a stand-in (an AWS account already has its streams)."""
     block = config.rule_processor
     if block is None:
-        raise ValueError("lambda.json has no rule_processor_config block")
+        raise ValueError(f"lambda.json has no {processor.config_block} block")
     prefix = config.account.prefix
     arns = Arns(config)
-    function_name = rule_processor_function_name(prefix)
-    log_group = lambda_log_group_name(function_name)
+    log_group = lambda_log_group_name(processor.function_name(prefix))
     dead_letter_name = rule_processor_dead_letter_queue_name(prefix)
     return RuleProcessorContext(
-        module=RULE_MODULE,
+        module=processor.module,
         local=target.local,
-        tags={"streamalert:deployment": prefix, "streamalert:processor": "rule"},
+        tags=module_tags(processor, prefix),
         function=function_context(
-            function_name,
-            f"StreamAlert Rule Processor ({prefix})",
-            RULE_HANDLER,
+            processor,
+            prefix,
             memory=block.memory,
             timeout=block.timeout,
             policy=_rule_policy(block, arns, log_group, dead_letter_name, alerts_queue_name(prefix)),
@@ -160,7 +161,7 @@ def rule_processor_context(config: Config, target: DeployTarget = AWS_TARGET) ->
         notifications=tuple(
             BucketSubscription(
                 bucket=source.bucket,
-                id=f"{RULE_MODULE}:{source}",
+                id=f"{processor.module}:{source}",
                 filter_prefix=source.filter_prefix,
                 destination=FUNCTION_DESTINATION,
             )

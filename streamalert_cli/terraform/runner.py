@@ -139,18 +139,12 @@ class Terraform:
     def init(self) -> str:
         return self.run("init", "-input=false", "-no-color", "-reconfigure")
 
-    def validate(self) -> str:
-        return self.run("validate", "-no-color")
-
     def plan(self, plan_file: str, targets: Sequence[str], var_file: str, destroy: bool = False) -> str:
         args = ["plan", "-input=false", "-no-color", f"-out={plan_file}", f"-var-file={var_file}"]
         args += [f"-target={target}" for target in targets]
         if destroy:
             args.append("-destroy")
         return self.run(*args)
-
-    def show(self, plan_file: str) -> str:
-        return self.run("show", "-no-color", plan_file)
 
     def apply(self, plan_file: str) -> str:
         return self.run("apply", "-input=false", "-no-color", "-auto-approve", plan_file)

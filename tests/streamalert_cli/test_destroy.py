@@ -7,7 +7,6 @@ from typing import Any
 
 from streamalert_cli.destroy import destroy_targets
 from streamalert_cli.processors import by_name
-from streamalert_cli.terraform.athena_refresh_context import athena_refresh_context
 from streamalert_cli.terraform.context import DeployTarget, shared_context
 from tests.streamalert_cli.terraform.conftest import fixture_config
 
@@ -30,11 +29,12 @@ STATE = [
 
 def deployment(local: bool) -> Any:
     config = fixture_config("basic")
-    athena = athena_refresh_context(config)
+    athena = by_name("athena")
+    context = athena.module_context(config)
     return SimpleNamespace(
-        selected=(by_name("athena"),),
-        module_contexts={"athena_refresh": athena},
-        shared=shared_context(config, DeployTarget(local=local), [athena]),
+        selected=(athena,),
+        module_contexts={athena.module: context},
+        shared=shared_context(config, DeployTarget(local=local), [context]),
     )
 
 

@@ -16,8 +16,8 @@ from streamalert.constants import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION, LA
 from streamalert_cli import packaging
 from streamalert_cli.packaging import (
     DEFAULT_WHEEL_DIR,
+    MSGSPEC,
     REPO_ROOT,
-    RUNTIME_WHEELS,
     PackagingError,
     build_package,
     human_size,
@@ -25,15 +25,18 @@ from streamalert_cli.packaging import (
     unpacked_wheel,
     zip_names,
 )
+from streamalert_cli.processors import PROCESSORS, by_name
 from tests.helpers import s3_body
 from tests.imports import tooling_imports
 
 CONFIG_DIR = REPO_ROOT / "tests" / "fixtures" / "terraform" / "configs" / "basic"
+APPS = {processor.app: processor for processor in PROCESSORS}
+REFRESH = by_name("athena")
 
 
 def test_the_same_source_gives_the_same_hash(tmp_path: Path) -> None:
-    first = build_package("athena_refresh", CONFIG_DIR, tmp_path / "one")
-    second = build_package("athena_refresh", CONFIG_DIR, tmp_path / "two")
+    first = build_package(REFRESH, CONFIG_DIR, tmp_path / "one")
+    second = build_package(REFRESH, CONFIG_DIR, tmp_path / "two")
 
     assert first.sha256_hex == second.sha256_hex
     assert first.path.read_bytes() == second.path.read_bytes()
@@ -43,11 +46,11 @@ def test_the_same_source_gives_the_same_hash(tmp_path: Path) -> None:
 def test_a_changed_source_gives_another_hash(tmp_path: Path) -> None:
     config_dir = tmp_path / "conf"
     shutil.copytree(CONFIG_DIR, config_dir)
-    before = build_package("athena_refresh", config_dir, tmp_path / "out")
+    before = build_package(REFRESH, config_dir, tmp_path / "out")
     lambda_json = config_dir / "lambda.json"
     lambda_json.write_text(lambda_json.read_text().replace('"memory": 128', '"memory": 256'))
 
-    after = build_package("athena_refresh", config_dir, tmp_path / "out")
+    after = build_package(REFRESH, config_dir, tmp_path / "out")
 
     assert after.sha256_hex != before.sha256_hex
 
@@ -55,16 +58,16 @@ def test_a_changed_source_gives_another_hash(tmp_path: Path) -> None:
 def test_touching_files_does_not_change_the_hash(tmp_path: Path) -> None:
     config_dir = tmp_path / "conf"
     shutil.copytree(CONFIG_DIR, config_dir)
-    before = build_package("athena_refresh", config_dir, tmp_path / "out")
+    before = build_package(REFRESH, config_dir, tmp_path / "out")
     for path in config_dir.iterdir():
         path.touch()
         path.chmod(0o600)
 
-    assert build_package("athena_refresh", config_dir, tmp_path / "out").sha256_hex == before.sha256_hex
+    assert build_package(REFRESH, config_dir, tmp_path / "out").sha256_hex == before.sha256_hex
 
 
 def test_the_zip_holds_the_function_its_framework_config_and_marshmallow(tmp_path: Path) -> None:
-    package = build_package("athena_refresh", CONFIG_DIR, tmp_path)
+    package = build_package(REFRESH, CONFIG_DIR, tmp_path)
     names = zip_names(package.path)
 
     assert names == sorted(names)
@@ -88,7 +91,7 @@ def test_the_zip_holds_the_function_its_framework_config_and_marshmallow(tmp_pat
 
 
 def test_entries_carry_fixed_dates_and_modes(tmp_path: Path) -> None:
-    package = build_package("athena_refresh", CONFIG_DIR, tmp_path)
+    package = build_package(REFRESH, CONFIG_DIR, tmp_path)
 
     with zipfile.ZipFile(package.path) as archive:
         infos = archive.infolist()
@@ -97,7 +100,7 @@ def test_entries_carry_fixed_dates_and_modes(tmp_path: Path) -> None:
 
 
 def test_the_zipped_handler_imports_from_the_zip_alone(tmp_path: Path) -> None:
-    package = build_package("athena_refresh", CONFIG_DIR, tmp_path)
+    package = build_package(REFRESH, CONFIG_DIR, tmp_path)
     with zipfile.ZipFile(package.path) as archive:
         archive.extractall(tmp_path / "task")
 
@@ -109,7 +112,7 @@ def test_the_zipped_handler_imports_from_the_zip_alone(tmp_path: Path) -> None:
 
 def test_an_unknown_app_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PackagingError, match="no function source"):
-        build_package("no_such_app", CONFIG_DIR, tmp_path)
+        build_package(dataclasses.replace(REFRESH, app="no_such_app"), CONFIG_DIR, tmp_path)
 
 
 @pytest.mark.parametrize(("size", "text"), [(512, "512 B"), (2048, "2.0 KiB"), (3 * 1024 * 1024, "3.0 MiB")])
@@ -121,7 +124,7 @@ ALL_PROCESSORS = REPO_ROOT / "tests" / "fixtures" / "terraform" / "configs" / "a
 
 
 def test_the_rule_processor_zip_holds_the_rules_and_every_config_file(tmp_path: Path) -> None:
-    names = zip_names(build_package("rule_processor", ALL_PROCESSORS, tmp_path).path)
+    names = zip_names(build_package(APPS["rule_processor"], ALL_PROCESSORS, tmp_path).path)
 
     for expected in (
         "apps/__init__.py",
@@ -142,7 +145,7 @@ def test_the_rule_processor_zip_holds_the_rules_and_every_config_file(tmp_path: 
 
 
 def test_the_alert_processor_zip_holds_its_app_and_no_rules(tmp_path: Path) -> None:
-    names = zip_names(build_package("alert_processor", ALL_PROCESSORS, tmp_path).path)
+    names = zip_names(build_package(APPS["alert_processor"], ALL_PROCESSORS, tmp_path).path)
 
     assert {"apps/__init__.py", "apps/alert_processor/main.py", "conf/logs.json", "conf/lambda.json"} <= set(
         names
@@ -170,7 +173,7 @@ def dist_info_name(entry: str) -> str | None:
 def test_a_zip_holds_the_runtime_its_app_config_and_dependencies_and_no_tooling(
     tmp_path: Path, app: str
 ) -> None:
-    package = build_package(app, ALL_PROCESSORS, tmp_path)
+    package = build_package(APPS[app], ALL_PROCESSORS, tmp_path)
     names = zip_names(package.path)
     top_level = {name.split("/")[0] for name in names}
     dist_infos = {entry for entry in top_level if dist_info_name(entry)}
@@ -203,7 +206,7 @@ def test_a_zip_holds_the_runtime_its_app_config_and_dependencies_and_no_tooling(
 def test_each_handler_imports_from_its_unpacked_zip_with_the_tooling_unimportable(
     tmp_path: Path, app: str
 ) -> None:
-    with zipfile.ZipFile(build_package(app, ALL_PROCESSORS, tmp_path).path) as archive:
+    with zipfile.ZipFile(build_package(APPS[app], ALL_PROCESSORS, tmp_path).path) as archive:
         archive.extractall(tmp_path / "task")
     script = (  # boto3 as the Lambda runtime provides it; the tooling and jinja2 cannot be imported
         "import importlib, json, sys\n"
@@ -232,8 +235,8 @@ def test_each_handler_imports_from_its_unpacked_zip_with_the_tooling_unimportabl
 
 @pytest.mark.parametrize("app", ["rule_processor", "alert_processor"])
 def test_the_processor_zips_are_deterministic(tmp_path: Path, app: str) -> None:
-    first = build_package(app, ALL_PROCESSORS, tmp_path / "one")
-    second = build_package(app, ALL_PROCESSORS, tmp_path / "two")
+    first = build_package(APPS[app], ALL_PROCESSORS, tmp_path / "one")
+    second = build_package(APPS[app], ALL_PROCESSORS, tmp_path / "two")
 
     assert first.path.read_bytes() == second.path.read_bytes()
 
@@ -241,9 +244,8 @@ def test_the_processor_zips_are_deterministic(tmp_path: Path, app: str) -> None:
 @pytest.fixture(scope="module")
 def msgspec_wheel() -> Path:
     """The pinned msgspec wheel file for the Lambda runtime (fetched once into build/wheels)."""
-    (wheel,) = RUNTIME_WHEELS
-    unpacked_wheel(wheel)
-    return next(p for p in DEFAULT_WHEEL_DIR.glob("msgspec-*.whl") if packaging._sha256(p) == wheel.sha256)
+    unpacked_wheel(MSGSPEC)
+    return next(p for p in DEFAULT_WHEEL_DIR.glob("msgspec-*.whl") if packaging._sha256(p) == MSGSPEC.sha256)
 
 
 def package_index_of(monkeypatch: pytest.MonkeyPatch, folder: Path, *wheels: Path) -> None:
@@ -259,7 +261,7 @@ def package_index_of(monkeypatch: pytest.MonkeyPatch, folder: Path, *wheels: Pat
 def test_the_zips_that_read_notifications_hold_msgspec_built_for_the_lambda_runtime(
     tmp_path: Path, app: str
 ) -> None:
-    names = zip_names(build_package(app, ALL_PROCESSORS, tmp_path).path)
+    names = zip_names(build_package(APPS[app], ALL_PROCESSORS, tmp_path).path)
 
     version = LAMBDA_PYTHON_VERSION.replace(".", "")
     machine = packaging._WHEEL_MACHINES[LAMBDA_ARCHITECTURE]
@@ -268,7 +270,7 @@ def test_the_zips_that_read_notifications_hold_msgspec_built_for_the_lambda_runt
 
 
 def test_the_alert_processor_zip_carries_no_msgspec(tmp_path: Path) -> None:
-    names = zip_names(build_package("alert_processor", ALL_PROCESSORS, tmp_path).path)
+    names = zip_names(build_package(APPS["alert_processor"], ALL_PROCESSORS, tmp_path).path)
 
     assert not any(name.startswith("msgspec") for name in names)
 
@@ -277,7 +279,7 @@ def test_the_runtime_python_reads_notifications_with_the_vendored_msgspec(tmp_pa
     runtime = runtime_python()
     if runtime is None:
         pytest.skip(f"no {LAMBDA_RUNTIME} on PATH to run the zip with")
-    package = build_package("athena_refresh", CONFIG_DIR, tmp_path)
+    package = build_package(REFRESH, CONFIG_DIR, tmp_path)
     with zipfile.ZipFile(package.path) as archive:
         archive.extractall(tmp_path / "task")
     script = (  # the standard path refuses to run: the body must be read by msgspec's
@@ -308,11 +310,10 @@ def test_a_wheel_put_in_the_wheel_folder_is_used_without_a_package_index(
     wheel_dir.mkdir()
     shutil.copy(msgspec_wheel, wheel_dir)
 
-    package = build_package("athena_refresh", CONFIG_DIR, tmp_path / "out", wheel_dir=wheel_dir)
+    package = build_package(REFRESH, CONFIG_DIR, tmp_path / "out", wheel_dir=wheel_dir)
 
     assert (
-        package.path.read_bytes()
-        == build_package("athena_refresh", CONFIG_DIR, tmp_path / "again").path.read_bytes()
+        package.path.read_bytes() == build_package(REFRESH, CONFIG_DIR, tmp_path / "again").path.read_bytes()
     )
 
 
@@ -323,7 +324,7 @@ def test_without_a_package_index_or_the_wheel_the_build_says_how_to_get_it(
     wheel_dir = tmp_path / "wheels"
 
     with pytest.raises(PackagingError, match=r"cannot fetch the wheel of msgspec==.*put that wheel file in"):
-        build_package("athena_refresh", CONFIG_DIR, tmp_path / "out", wheel_dir=wheel_dir)
+        build_package(REFRESH, CONFIG_DIR, tmp_path / "out", wheel_dir=wheel_dir)
     assert not (tmp_path / "out").exists()
 
 
@@ -331,8 +332,7 @@ def test_a_wheel_that_is_not_the_pinned_one_is_refused(
     msgspec_wheel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     package_index_of(monkeypatch, tmp_path / "index", msgspec_wheel)  # pip fetches the real wheel
-    (wheel,) = RUNTIME_WHEELS
-    monkeypatch.setattr(packaging, "RUNTIME_WHEELS", (dataclasses.replace(wheel, sha256="0" * 64),))
+    mispinned = dataclasses.replace(REFRESH, wheels=(dataclasses.replace(MSGSPEC, sha256="0" * 64),))
 
     with pytest.raises(PackagingError, match=r"not the pinned wheel \(sha256 0{64}\)"):
-        build_package("athena_refresh", CONFIG_DIR, tmp_path / "out", wheel_dir=tmp_path / "wheels")
+        build_package(mispinned, CONFIG_DIR, tmp_path / "out", wheel_dir=tmp_path / "wheels")

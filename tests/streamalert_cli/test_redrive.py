@@ -10,18 +10,35 @@ import boto3
 import pytest
 
 from streamalert.config import load_config
-from streamalert.constants import athena_dead_letter_queue_name, athena_queue_name
+from streamalert.constants import (
+    alerts_dead_letter_queue_name,
+    alerts_queue_name,
+    athena_dead_letter_queue_name,
+    athena_queue_name,
+)
 from streamalert_cli import redrive
 from streamalert_cli.redrive import RedriveOptions
 from tests.helpers import REGION
 
+# Each --processor choice: the queue its function reads, and that queue's dead-letter queue
+QUEUE_NAMES = {
+    "athena": (athena_queue_name, athena_dead_letter_queue_name),
+    "alert": (alerts_queue_name, alerts_dead_letter_queue_name),
+}
+
 
 @pytest.fixture
 def queues(moto: None, config_dir: Path) -> tuple[Any, str, str]:
+    return filled_queues(config_dir, "athena")
+
+
+def filled_queues(config_dir: Path, processor: str) -> tuple[Any, str, str]:
+    """The processor's queue, empty, and its dead-letter queue holding 12 messages."""
+    queue_name, dead_letter_name = QUEUE_NAMES[processor]
     prefix = load_config(config_dir).account.prefix
     sqs = boto3.client("sqs", region_name=REGION)
-    queue = sqs.create_queue(QueueName=athena_queue_name(prefix))["QueueUrl"]
-    dead_letters = sqs.create_queue(QueueName=athena_dead_letter_queue_name(prefix))["QueueUrl"]
+    queue = sqs.create_queue(QueueName=queue_name(prefix))["QueueUrl"]
+    dead_letters = sqs.create_queue(QueueName=dead_letter_name(prefix))["QueueUrl"]
     for n in range(12):
         sqs.send_message(QueueUrl=dead_letters, MessageBody=f"message {n}")
     return sqs, queue, dead_letters
@@ -57,11 +74,12 @@ def test_dry_run_counts_and_moves_nothing(queues: tuple[Any, str, str], config_d
     assert depth(sqs, queue) == 0
 
 
-def test_yes_moves_every_message_back(queues: tuple[Any, str, str], config_dir: Path) -> None:
-    sqs, queue, dead_letters = queues
+@pytest.mark.parametrize("processor", sorted(QUEUE_NAMES))
+def test_yes_moves_every_message_back(moto: None, config_dir: Path, processor: str) -> None:
+    sqs, queue, dead_letters = filled_queues(config_dir, processor)
     out = io.StringIO()
 
-    assert redrive.redrive(options(config_dir, yes=True), out) == 0
+    assert redrive.redrive(options(config_dir, processor=processor, yes=True), out) == 0
 
     assert "12 moved" in out.getvalue()
     assert depth(sqs, queue) == 12

@@ -1,4 +1,5 @@
-"""validate-config: exit codes, what lands on stdout and stderr, and the script run as a real executable."""
+"""validate-config: exit codes, what lands on stdout and stderr (the guard every command shares), the
+repository's conf/ by default, and the script run as a real executable."""
 
 from __future__ import annotations
 
@@ -24,13 +25,14 @@ def test_a_valid_config_exits_0(config_dir: Path, capsys: pytest.CaptureFixture[
     assert captured.err == ""
 
 
-def test_the_default_directory_is_conf_in_the_cwd(
+def test_the_default_directory_is_the_repositorys_conf_not_the_cwds(
     config_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(config_dir.parent)
+    write_json(config_dir / "lambda.json", {"athena_partition_refresh_config": {"memory": "256"}})
+    monkeypatch.chdir(config_dir.parent)  # a conf/ here that is invalid
 
     assert main([]) == 0
-    assert capsys.readouterr().out == "config valid: conf\n"
+    assert capsys.readouterr().out == f"config valid: {REPO / 'conf'}\n"
 
 
 def test_the_example_conf_validates(capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,6 +67,7 @@ def test_every_error_of_both_files_is_printed_at_once(
     assert captured.out == ""
     block = "lambda.json: athena_partition_refresh_config"
     assert captured.err.splitlines() == [
+        "validate-config: the config is invalid; nothing was changed:",
         'global.json: account.aws_account_id: must be a string of exactly 12 digits, such as "123456789012", '
         "got 123456789012 (an integer)",
         "global.json: deploy: unknown key; allowed keys: account, terraform, source_bucket",
@@ -91,6 +94,7 @@ def test_a_block_wide_error_goes_on_the_block_path(
 
     assert main(["--config-dir", str(config_dir)]) == 1
     assert capsys.readouterr().err == (
+        "validate-config: the config is invalid; nothing was changed:\n"
         "lambda.json: athena_partition_refresh_config.refresh_type: must map at least one source to a table "
         "(in repair_hive_table, add_hive_partition, add_glue_partition)\n"
     )
@@ -102,7 +106,9 @@ def test_bad_json_exits_2_with_line_and_column(config_dir: Path, capsys: pytest.
     assert main(["--config-dir", str(config_dir)]) == 2
 
     captured = capsys.readouterr()
-    assert captured.err == "lambda.json: invalid JSON at line 3, column 5: Expecting ',' delimiter\n"
+    assert captured.err == (
+        "validate-config: lambda.json: invalid JSON at line 3, column 5: Expecting ',' delimiter\n"
+    )
     assert captured.out == ""
 
 
@@ -110,20 +116,38 @@ def test_a_missing_file_exits_2(config_dir: Path, capsys: pytest.CaptureFixture[
     (config_dir / "lambda.json").unlink()
 
     assert main(["--config-dir", str(config_dir)]) == 2
-    assert capsys.readouterr().err == f"lambda.json: file not found: {config_dir / 'lambda.json'}\n"
+    assert (
+        capsys.readouterr().err
+        == f"validate-config: lambda.json: file not found: {config_dir / 'lambda.json'}\n"
+    )
+
+
+def test_each_unreadable_file_is_a_line_of_its_own(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (config_dir / "global.json").unlink()
+    (config_dir / "lambda.json").write_text("[")
+
+    assert main(["--config-dir", str(config_dir)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"validate-config: global.json: file not found: {config_dir / 'global.json'}",
+        "validate-config: lambda.json: invalid JSON at line 1, column 2: Expecting value",
+    ]
 
 
 def test_a_missing_directory_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config-dir", str(tmp_path / "nowhere")]) == 2
-    assert capsys.readouterr().err == f"config directory not found: {tmp_path / 'nowhere'}\n"
+    assert capsys.readouterr().err == f"validate-config: config directory not found: {tmp_path / 'nowhere'}\n"
 
 
 def test_a_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as caught:
-        main(["--config-dri", "conf"])
-
-    assert caught.value.code == 2
+    assert main(["--config-dri", "conf"]) == 2
     assert "unrecognized arguments: --config-dri" in capsys.readouterr().err
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "conf/ of this repository" in capsys.readouterr().out
 
 
 def test_an_unexpected_error_is_one_line_without_debug(
@@ -172,7 +196,7 @@ def test_the_script_runs_as_an_executable_without_importing_boto3() -> None:
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "config valid: conf\n"
+    assert result.stdout == f"config valid: {REPO / 'conf'}\n"
     assert "marshmallow" in result.stderr
     assert "boto3" not in result.stderr
     assert "botocore" not in result.stderr

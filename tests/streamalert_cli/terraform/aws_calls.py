@@ -33,7 +33,7 @@ import botocore.session
 from botocore import xform_name
 from botocore.client import BaseClient
 
-from streamalert_cli.packaging import APP_EXTRA_PATHS
+from streamalert_cli.processors import PROCESSORS
 
 PROJECT_PACKAGES = frozenset({"apps", "streamalert", "config_schemas", "rules"})
 # The one client factory: ``client(service, settings)`` and the typed factories that call it with a literal
@@ -88,9 +88,9 @@ class CodeCalls:
 
 def shipped_sources(app: str, repo: Path) -> dict[str, str]:
     """Module name -> source of the project modules ``apps/<app>/main.py`` imports, transitively, and of
-    the packages the function imports by name (``APP_EXTRA_PATHS``)."""
+    the packages the function imports by name (its registry entry's ``extra_folders``)."""
     pending = [f"apps.{app}.main"]
-    for extra in APP_EXTRA_PATHS.get(app, ()):
+    for extra in next((p.extra_folders for p in PROCESSORS if p.app == app), ()):
         folder = repo / extra
         pending += [_module_name(path.relative_to(repo)) for path in sorted(folder.rglob("*.py"))]
     sources: dict[str, str] = {}

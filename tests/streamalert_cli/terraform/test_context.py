@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from config_schemas.models import Source
+from streamalert_cli.processors import by_name
 from streamalert_cli.terraform.alert_processor_context import alert_processor_context
 from streamalert_cli.terraform.athena_refresh_context import Column, athena_refresh_context
 from streamalert_cli.terraform.context import (
@@ -30,6 +31,7 @@ from streamalert_cli.terraform.rule_processor_context import rule_processor_cont
 from tests.streamalert_cli.terraform.conftest import fixture_config
 
 ARNS = Arns(fixture_config("basic"))
+ATHENA, RULE, ALERT = by_name("athena"), by_name("rule"), by_name("alert")
 
 
 def statements(context: ModuleContext) -> dict[str, dict[str, Any]]:
@@ -39,7 +41,7 @@ def statements(context: ModuleContext) -> dict[str, dict[str, Any]]:
 def rule_processor_wanting(filter_prefix: str) -> ModuleContext:
     """A rule processor's context whose one S3 input is ``acme-firehose-data/<filter_prefix>``."""
     return replace(
-        rule_processor_context(fixture_config("all_processors")),
+        rule_processor_context(RULE, fixture_config("all_processors")),
         notifications=(
             BucketSubscription("acme-firehose-data", "rule_processor:x", filter_prefix, FUNCTION_DESTINATION),
         ),
@@ -47,7 +49,7 @@ def rule_processor_wanting(filter_prefix: str) -> ModuleContext:
 
 
 def test_names_carry_the_prefix() -> None:
-    context = athena_refresh_context(fixture_config("basic"))
+    context = athena_refresh_context(ATHENA, fixture_config("basic"))
 
     assert context.function.name == "acme_streamalert_athena_partition_refresh"
     assert context.function.alias == "production"
@@ -59,7 +61,7 @@ def test_names_carry_the_prefix() -> None:
 
 
 def test_function_settings_come_from_the_config() -> None:
-    function = athena_refresh_context(fixture_config("athena_modes")).function
+    function = athena_refresh_context(ATHENA, fixture_config("athena_modes")).function
 
     assert (function.memory, function.timeout) == (512, 300)
     assert function.handler == "apps.athena_refresh.main.handler"
@@ -67,7 +69,7 @@ def test_function_settings_come_from_the_config() -> None:
 
 
 def test_queue_keeps_messages_14_days_and_hides_them_six_function_timeouts() -> None:
-    queue = athena_refresh_context(fixture_config("athena_modes")).queue
+    queue = athena_refresh_context(ATHENA, fixture_config("athena_modes")).queue
 
     assert queue.retention_seconds == 14 * 24 * 3600
     assert queue.visibility_timeout == 6 * 300
@@ -75,7 +77,7 @@ def test_queue_keeps_messages_14_days_and_hides_them_six_function_timeouts() -> 
 
 
 def test_only_the_configured_buckets_of_this_account_may_send_to_the_queue() -> None:
-    [statement] = athena_refresh_context(fixture_config("athena_modes")).queue.policy["Statement"]
+    [statement] = athena_refresh_context(ATHENA, fixture_config("athena_modes")).queue.policy["Statement"]
 
     assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
     assert statement["Action"] == "sqs:SendMessage"
@@ -95,18 +97,18 @@ def test_only_the_configured_buckets_of_this_account_may_send_to_the_queue() -> 
 
 
 def test_disabled_function_keeps_its_schedule_switched_off() -> None:
-    assert athena_refresh_context(fixture_config("athena_modes")).schedule.state == "DISABLED"
-    assert athena_refresh_context(fixture_config("basic")).schedule.state == "ENABLED"
+    assert athena_refresh_context(ATHENA, fixture_config("athena_modes")).schedule.state == "DISABLED"
+    assert athena_refresh_context(ATHENA, fixture_config("basic")).schedule.state == "ENABLED"
 
 
 def test_schedule_uses_the_refresh_interval() -> None:
-    schedule = athena_refresh_context(fixture_config("athena_modes")).schedule
+    schedule = athena_refresh_context(ATHENA, fixture_config("athena_modes")).schedule
 
     assert schedule.expression == "cron(0/15 * * * ? *)"
 
 
 def test_every_source_is_notified_with_its_prefix_as_filter() -> None:
-    notifications = athena_refresh_context(fixture_config("athena_modes")).notifications
+    notifications = athena_refresh_context(ATHENA, fixture_config("athena_modes")).notifications
 
     assert [(n.bucket, n.filter_prefix) for n in notifications] == [
         ("beta-logs", "dns/"),
@@ -118,14 +120,14 @@ def test_every_source_is_notified_with_its_prefix_as_filter() -> None:
 
 def test_no_wildcard_actions_or_resources_in_the_function_policy() -> None:
     for name in ("basic", "athena_modes", "custom_settings"):
-        for statement in athena_refresh_context(fixture_config(name)).function.policy["Statement"]:
+        for statement in athena_refresh_context(ATHENA, fixture_config(name)).function.policy["Statement"]:
             assert all("*" not in action for action in statement["Action"])
             assert "*" not in statement["Resource"]
             assert all(resource.startswith("arn:") for resource in statement["Resource"])
 
 
 def test_glue_only_configs_get_no_athena_or_data_access() -> None:
-    granted = statements(athena_refresh_context(fixture_config("custom_settings")))
+    granted = statements(athena_refresh_context(ATHENA, fixture_config("custom_settings")))
 
     assert set(granted) == {"WriteOwnLogs", "DrainNotificationQueue", "ReadTablesAndRegisterPartitions"}
     assert granted["DrainNotificationQueue"]["Action"] == [
@@ -136,7 +138,7 @@ def test_glue_only_configs_get_no_athena_or_data_access() -> None:
 
 
 def test_athena_modes_get_the_workgroup_data_reads_and_results_bucket() -> None:
-    granted = statements(athena_refresh_context(fixture_config("athena_modes")))
+    granted = statements(athena_refresh_context(ATHENA, fixture_config("athena_modes")))
 
     assert granted["RunRefreshStatements"]["Resource"] == [
         "arn:aws-us-gov:athena:us-gov-west-1:210987654321:workgroup/beta-team_streamalert"
@@ -154,7 +156,7 @@ def test_athena_modes_get_the_workgroup_data_reads_and_results_bucket() -> None:
 
 
 def test_catalog_actions_name_only_the_configured_tables() -> None:
-    granted = statements(athena_refresh_context(fixture_config("athena_modes")))
+    granted = statements(athena_refresh_context(ATHENA, fixture_config("athena_modes")))
 
     assert granted["ReadTablesAndRegisterPartitions"]["Resource"] == [
         "arn:aws-us-gov:glue:us-gov-west-1:210987654321:catalog",
@@ -167,7 +169,7 @@ def test_catalog_actions_name_only_the_configured_tables() -> None:
 
 
 def test_listing_a_bucket_read_by_folders_stays_in_them() -> None:
-    granted = statements(athena_refresh_context(fixture_config("athena_modes")))
+    granted = statements(athena_refresh_context(ATHENA, fixture_config("athena_modes")))
 
     # beta-logs is read as beta-logs/vpc/flow and beta-logs/dns; the two others whole
     assert granted["ListDataFolders1"] == {
@@ -190,7 +192,7 @@ def test_listing_a_bucket_read_by_folders_stays_in_them() -> None:
 
 
 def test_mixed_configs_read_only_the_data_of_athena_routes() -> None:
-    granted = statements(athena_refresh_context(fixture_config("basic")))
+    granted = statements(athena_refresh_context(ATHENA, fixture_config("basic")))
 
     assert granted["ReadDataObjects"]["Resource"] == ["arn:aws:s3:::acme-firehose-data/cloudtrail/*"]
     assert granted["LocateDataBuckets"]["Resource"] == ["arn:aws:s3:::acme-firehose-data"]
@@ -223,14 +225,14 @@ def test_iam_wildcards_and_variables_of_a_folder_name_are_matched_as_they_are() 
 
 
 def test_alerts_table_is_json_partitioned_by_dt() -> None:
-    table = athena_refresh_context(fixture_config("basic")).alerts_table
+    table = athena_refresh_context(ATHENA, fixture_config("basic")).alerts_table
 
     assert table.location == "s3://acme.streamalerts/alerts/"
     assert table.partition_keys == (Column("dt", "string"),)
 
 
 def test_protected_resources_are_the_data_and_catalog() -> None:
-    protected = athena_refresh_context(fixture_config("basic")).protected
+    protected = athena_refresh_context(ATHENA, fixture_config("basic")).protected
 
     assert "aws_s3_bucket.alerts" in protected
     assert "aws_glue_catalog_database.streamalert" in protected
@@ -240,7 +242,7 @@ def test_protected_resources_are_the_data_and_catalog() -> None:
 
 def test_one_notification_per_bucket_merges_its_sources() -> None:
     config = fixture_config("athena_modes")
-    shared = shared_context(config, DeployTarget(local=False), [athena_refresh_context(config)])
+    shared = shared_context(config, DeployTarget(local=False), [athena_refresh_context(ATHENA, config)])
 
     by_bucket = {n.bucket: n for n in shared.notifications}
     assert sorted(by_bucket) == ["beta-logs", "beta-other-logs", "beta-team.streamalerts"]
@@ -252,7 +254,7 @@ def test_one_notification_per_bucket_merges_its_sources() -> None:
 
 def test_notifications_of_several_modules_merge_on_one_bucket() -> None:
     config = fixture_config("basic")
-    athena = athena_refresh_context(config)
+    athena = athena_refresh_context(ATHENA, config)
     other = rule_processor_wanting("x/")
     shared = shared_context(config, DeployTarget(local=False), [athena, other])
 
@@ -272,15 +274,15 @@ def test_overlapping_filters_of_two_processors_on_one_bucket_are_refused(prefix:
     with pytest.raises(
         NotificationConflictError, match="bucket acme-firehose-data: the athena_refresh source "
     ):
-        shared_context(config, DeployTarget(local=False), [athena_refresh_context(config), other])
+        shared_context(config, DeployTarget(local=False), [athena_refresh_context(ATHENA, config), other])
 
 
 def test_disjoint_folders_of_one_bucket_share_its_notification() -> None:
     config = fixture_config("all_processors")
     modules = [
-        athena_refresh_context(config),
-        rule_processor_context(config),
-        alert_processor_context(config),
+        athena_refresh_context(ATHENA, config),
+        rule_processor_context(RULE, config),
+        alert_processor_context(ALERT, config),
     ]
 
     [notification] = [
@@ -294,11 +296,13 @@ def test_disjoint_folders_of_one_bucket_share_its_notification() -> None:
 
 def test_local_target_stands_in_for_data_buckets_it_does_not_create() -> None:
     config = fixture_config("basic")
-    shared = shared_context(config, DeployTarget(local=True), [athena_refresh_context(config)])
+    shared = shared_context(config, DeployTarget(local=True), [athena_refresh_context(ATHENA, config)])
 
     assert [s.bucket for s in shared.stand_in_buckets] == ["acme-firehose-data"]
     assert (
-        shared_context(config, DeployTarget(local=False), [athena_refresh_context(config)]).stand_in_buckets
+        shared_context(
+            config, DeployTarget(local=False), [athena_refresh_context(ATHENA, config)]
+        ).stand_in_buckets
         == ()
     )
 

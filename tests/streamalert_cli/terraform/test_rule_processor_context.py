@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 
+from streamalert_cli.processors import by_name
 from streamalert_cli.terraform.context import DeployTarget, ModuleContext
 from streamalert_cli.terraform.rule_processor_context import rule_processor_context
 from tests.streamalert_cli.terraform.conftest import fixture_config
+
+RULE = by_name("rule")
 
 
 def statements(context: ModuleContext) -> dict[str, dict[str, Any]]:
@@ -17,7 +20,7 @@ def statements(context: ModuleContext) -> dict[str, dict[str, Any]]:
 
 
 def test_names_and_settings_come_from_the_prefix_and_the_block() -> None:
-    context = rule_processor_context(fixture_config("all_processors"))
+    context = rule_processor_context(RULE, fixture_config("all_processors"))
 
     function = context.function
     assert function.name == "acme_streamalert_rule_processor"
@@ -28,11 +31,11 @@ def test_names_and_settings_come_from_the_prefix_and_the_block() -> None:
 
 
 def test_s3_invocations_are_retried_twice_then_go_to_the_dead_letter_queue() -> None:
-    assert rule_processor_context(fixture_config("all_processors")).async_invoke.max_retry_attempts == 2
+    assert rule_processor_context(RULE, fixture_config("all_processors")).async_invoke.max_retry_attempts == 2
 
 
 def test_every_s3_source_is_a_function_notification_with_its_folder_as_filter() -> None:
-    notifications = rule_processor_context(fixture_config("all_processors")).notifications
+    notifications = rule_processor_context(RULE, fixture_config("all_processors")).notifications
 
     assert [(n.bucket, n.filter_prefix, n.destination) for n in notifications] == [
         ("acme-cloudtrail-logs", "", "function"),
@@ -41,7 +44,7 @@ def test_every_s3_source_is_a_function_notification_with_its_folder_as_filter() 
 
 
 def test_each_input_bucket_of_this_account_may_invoke_the_function() -> None:
-    permissions = rule_processor_context(fixture_config("all_processors")).s3_permissions
+    permissions = rule_processor_context(RULE, fixture_config("all_processors")).s3_permissions
 
     assert [(p.source_arn, p.source_account) for p in permissions] == [
         ("arn:aws:s3:::acme-cloudtrail-logs", "123456789012"),
@@ -52,7 +55,7 @@ def test_each_input_bucket_of_this_account_may_invoke_the_function() -> None:
 
 def test_kinesis_mappings_report_item_failures_and_follow_enabled() -> None:
     config = fixture_config("all_processors")
-    [first, second] = rule_processor_context(config).kinesis
+    [first, second] = rule_processor_context(RULE, config).kinesis
 
     assert (first.name, second.name) == ("acme_other_stream", "acme_stream")
     assert first.arn == "arn:aws:kinesis:us-east-1:123456789012:stream/acme_other_stream"
@@ -64,18 +67,18 @@ def test_kinesis_mappings_report_item_failures_and_follow_enabled() -> None:
     disabled = replace(
         config, lambda_config=replace(config.lambda_config, rule_processor=replace(block, enabled=False))
     )
-    assert {m.enabled for m in rule_processor_context(disabled).kinesis} == {False}
+    assert {m.enabled for m in rule_processor_context(RULE, disabled).kinesis} == {False}
 
 
 def test_the_local_target_is_flagged_for_stand_in_streams() -> None:
     config = fixture_config("all_processors")
 
-    assert rule_processor_context(config, DeployTarget(local=True)).local is True
-    assert rule_processor_context(config).local is False
+    assert rule_processor_context(RULE, config, DeployTarget(local=True)).local is True
+    assert rule_processor_context(RULE, config).local is False
 
 
 def test_the_policy_grants_only_what_the_function_and_its_triggers_use() -> None:
-    granted = statements(rule_processor_context(fixture_config("all_processors")))
+    granted = statements(rule_processor_context(RULE, fixture_config("all_processors")))
 
     assert granted["ReadInputObjects"] == {
         "Sid": "ReadInputObjects",
@@ -104,7 +107,7 @@ def test_without_kinesis_inputs_no_stream_is_readable() -> None:
     assert block is not None
     s3_only = replace(block, inputs=replace(block.inputs, kinesis=()))
     context = rule_processor_context(
-        replace(config, lambda_config=replace(config.lambda_config, rule_processor=s3_only))
+        RULE, replace(config, lambda_config=replace(config.lambda_config, rule_processor=s3_only))
     )
 
     assert "ReadInputStreams" not in statements(context)
@@ -113,4 +116,4 @@ def test_without_kinesis_inputs_no_stream_is_readable() -> None:
 
 def test_a_config_without_the_block_is_refused() -> None:
     with pytest.raises(ValueError, match="no rule_processor_config block"):
-        rule_processor_context(fixture_config("basic"))
+        rule_processor_context(RULE, fixture_config("basic"))
