@@ -13,9 +13,12 @@ Adding a processor touches exactly these files:
 - ``tf_templates/<app>.tf.j2``: its module, built of the blocks of ``tf_templates/_macros.tf.j2``;
 - ``streamalert_cli/terraform/<app>_context.py``: ``<app>_context(processor, config, target)``, the typed
   context of that template;
-
-and, like every name and config block, its names in ``streamalert/constants.py`` and its block in
-``config_schemas/``.
+- like every name and config block: its names in ``streamalert/constants.py``, its block in
+  ``config_schemas/``;
+- its tests: ``tests/apps/<app>/``, its context's in ``tests/streamalert_cli/terraform/``, and what AWS
+  does with its role in ``ON_BEHALF`` of ``tests/streamalert_cli/terraform/test_security.py``;
+- only when its module uses an AWS service no other module does: ``LOCAL_ENDPOINT_SERVICES`` in
+  ``streamalert_cli/terraform/context.py`` (the emulator's endpoints).
 """
 
 from __future__ import annotations
