@@ -16,11 +16,11 @@ from config_schemas.fields import (
     describe,
 )
 from config_schemas.models import Account, GlobalConfig, TerraformSettings
+from config_schemas.regions import region_problem
 
 ACCOUNT_ID_PATTERN = r"[0-9]{12}"
 PREFIX_PATTERN = r"[a-z][a-z0-9-]{0,19}"
-# us-east-1, ap-southeast-2, us-gov-west-1, cn-north-1, us-isob-east-1
-REGION_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[1-9][0-9]?"
+_REGION_EXPECTATION = 'must be an AWS region name such as "us-east-1" or "us-gov-west-1"'
 
 
 def valid_prefix(raw_global: Any) -> str | None:
@@ -30,6 +30,11 @@ def valid_prefix(raw_global: Any) -> str | None:
     if isinstance(prefix, str) and re.fullmatch(PREFIX_PATTERN, prefix):
         return prefix
     return None
+
+
+def _region_problem(name: str) -> str | None:
+    problem = region_problem(name)
+    return f"{_REGION_EXPECTATION}, got {describe(name)}: {problem}" if problem else None
 
 
 class AccountSchema(StrictSchema):
@@ -45,11 +50,7 @@ class AccountSchema(StrictSchema):
         pattern=PREFIX_PATTERN,
         required=True,
     )
-    region = StrictString(
-        'must be an AWS region name such as "us-east-1" or "us-gov-west-1"',
-        pattern=REGION_PATTERN,
-        required=True,
-    )
+    region = StrictString(_REGION_EXPECTATION, check=_region_problem, required=True)
 
     @post_load
     def make_account(self, data: dict[str, Any], **kwargs: Any) -> Account:

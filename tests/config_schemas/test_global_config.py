@@ -11,6 +11,7 @@ from config_schemas.config import ConfigSchema
 from config_schemas.errors import flatten_errors
 from config_schemas.global_config import GlobalConfigSchema
 from config_schemas.models import Account, GlobalConfig
+from config_schemas.regions import BOTOCORE_VERSION
 
 ACCOUNT = {"aws_account_id": "123456789012", "prefix": "acme", "region": "us-east-1"}
 
@@ -93,6 +94,32 @@ def test_invalid_regions(region: Any) -> None:
     [line] = errors(with_account(region=region))
 
     assert line.startswith('global.json: account.region: must be an AWS region name such as "us-east-1"')
+
+
+@pytest.mark.parametrize(
+    ("region", "closest"),
+    [
+        ("us-esat-1", '"us-east-1"'),
+        ("US-EAST-1", '"us-east-1"'),
+        ("us-east-1a", '"us-east-1"'),
+        ("useast1", '"us-east-1"'),
+        ("us-gov-wset-1", '"us-gov-west-1"'),
+        ("cn-nrth-1", '"cn-north-1"'),
+        ("us-east-7", '"us-east-1" or "us-east-2"'),
+        ("mars-north-1", None),
+        ("aws-global", None),
+        ("", None),
+    ],
+)
+def test_a_region_aws_does_not_have_is_refused_naming_the_closest(region: str, closest: str | None) -> None:
+    [line] = errors(with_account(region=region))
+
+    hint = f"; did you mean {closest}?" if closest else ""
+    assert line == (
+        'global.json: account.region: must be an AWS region name such as "us-east-1" or "us-gov-west-1", '
+        f'got "{region}" (a string): no AWS partition has this region (as of botocore {BOTOCORE_VERSION})'
+        f"{hint}"
+    )
 
 
 @pytest.mark.parametrize("key", ["aws_account_id", "prefix", "region"])
