@@ -150,6 +150,7 @@ def test_validate_config_refuses_a_results_bucket_that_is_a_data_bucket(
     assert main(["--config-dir", str(config_dir)]) == 1
 
     assert capsys.readouterr().err == (
+        "validate-config: the config is invalid; nothing was changed:\n"
         f'{RESULTS}: results_bucket "acme-firehose-data" is also the bucket of refresh source '
         f'"acme-firehose-data/cloudtrail" (table cloudtrail): {OWN_BUCKET}\n'
     )

@@ -46,7 +46,12 @@ SCALAR_FIELDS = [("global.json", ("account", key)) for key in ("aws_account_id",
         "results_bucket",
     )
 ]
-ERROR_LINE = re.compile(r"(global|lambda|logs)\.json: \S.*|config: \S.*|config directory .+")
+# The guard's header before the errors of an invalid config; an unreadable file's problem, after its prefix
+INVALID_HEADER = "validate-config: the config is invalid; nothing was changed:"
+ERROR_LINE = re.compile(
+    rf"{re.escape(INVALID_HEADER)}|(validate-config: )?((global|lambda|logs)\.json: \S.*|config: \S.*)"
+    r"|validate-config: config directory .+"
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
@@ -215,7 +220,7 @@ def test_json_that_python_cannot_hold_is_an_unreadable_file(content: bytes) -> N
     code, _stdout, stderr = validate(files)
 
     assert code == 2
-    assert stderr.startswith("lambda.json: "), stderr
+    assert stderr.startswith("validate-config: lambda.json: "), stderr
 
 
 @pytest.mark.parametrize("type_value", [[], {"a": "string"}])
