@@ -11,7 +11,6 @@ load that msgspec and reads notifications the standard way.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import re
 import statistics
@@ -25,6 +24,7 @@ from pathlib import Path
 from streamalert.constants import LAMBDA_RUNTIME
 from streamalert_cli.packaging import build_package, runtime_python
 from streamalert_cli.processors import by_name
+from streamalert_cli.zip_runner import runtime_libraries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REFRESH = by_name("athena")
@@ -133,24 +133,6 @@ def cold_start(runs: int = 7) -> tuple[list[ImportTime], PackageSize]:
             ),
         }
         return import_times(settings, runs), package.measured
-
-
-def runtime_libraries(python: str) -> Path:
-    """boto3 (this environment's version) installed for the runtime interpreter, as Lambda provides it:
-    in ``build/bench/runtime-libraries``, once (installed aside, then moved in whole)."""
-    version = importlib.metadata.version("boto3")
-    target = REPO_ROOT / "build" / "bench" / "runtime-libraries" / f"{Path(python).name}-boto3-{version}"
-    if target.is_dir():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".install-") as scratch:
-        command = [python, "-m", "pip", "install", "--quiet", "--target", scratch, f"boto3=={version}"]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise RuntimeError(f"cannot install boto3 for {python}: {result.stderr.strip()}")
-        os.rename(scratch, target)
-        Path(scratch).mkdir()  # for the temporary directory's own clean-up
-    return target
 
 
 def _version() -> str:
