@@ -35,19 +35,25 @@ class AwsSettings:
     @classmethod
     def for_function(cls, region: str, timeout_seconds: float) -> AwsSettings:
         """Settings that fit a function of that timeout: an attempt that hangs is cut after a tenth of the
-        run (3 to 20 s to read, a thirtieth for the connection, 1 to 5 s), and retried twice at most.
-        The read timeout stays above the longest SQS long poll (2 s)."""
+        run to read (20 s at most) and a thirtieth to connect (5 s at most), and retried twice at most.
+        No floor above that: a function of a few seconds must have time left for a call after its margin
+        (one attempt), or it never drains its queue."""
         return cls(
             region=region,
             max_attempts=2,
-            connect_timeout=min(5.0, max(1.0, timeout_seconds / 30)),
-            read_timeout=min(20.0, max(3.0, timeout_seconds / 10)),
+            connect_timeout=min(5.0, max(0.05, timeout_seconds / 30)),
+            read_timeout=min(20.0, max(0.1, timeout_seconds / 10)),
         )
 
     @property
     def attempt_seconds(self) -> float:
         """The longest one attempt of a call can take before the client gives it up."""
         return self.connect_timeout + self.read_timeout
+
+    @property
+    def longest_poll_seconds(self) -> int:
+        """The longest SQS long poll whose answer comes within the read timeout, with a second to spare."""
+        return max(0, int(self.read_timeout - 1.0))
 
 
 class NoTimeForCallError(BotoCoreError):

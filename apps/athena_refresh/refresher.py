@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -60,6 +60,13 @@ class RefreshSettings:
         if self.max_messages < 1:
             raise SettingsError(f"the message cap must be positive, got {self.max_messages}")
 
+    def fitted(self, clients: aws.AwsSettings) -> RefreshSettings:
+        """These settings with a receive wait whose long poll answers within the clients' read timeout
+        (a short function's clients read for less than a second: its receives do not wait)."""
+        return replace(
+            self, receive_wait_seconds=min(self.receive_wait_seconds, clients.longest_poll_seconds)
+        )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> RefreshSettings:
         """Settings with the receive wait of ``STREAMALERT_RECEIVE_WAIT_SECONDS`` when it is set."""
@@ -112,8 +119,15 @@ class PartitionRefresher:
         sleep: Callable[[float], None] = time.sleep,
         guard: aws.CallGuard | None = None,
         attempt_seconds: float = 0.0,
+        client_settings: aws.AwsSettings | None = None,
     ) -> PartitionRefresher:
-        """The refresher of a deployment's block on these clients: the one place its parts are wired."""
+        """The refresher of a deployment's block on these clients: the one place its parts are wired.
+        ``client_settings``, the clients' own, decide how long an attempt may take and how long a poll
+        may wait (``attempt_seconds`` stands for them when the clients are not the factory's)."""
+        settings = settings or RefreshSettings()
+        if client_settings is not None:
+            settings = settings.fitted(client_settings)
+            attempt_seconds = client_settings.attempt_seconds
         return cls(
             queue_name=athena_queue_name(prefix),
             function_name=athena_function_name(prefix),
@@ -127,7 +141,7 @@ class PartitionRefresher:
                 sleep=sleep,
             ),
             router=SourceRouter(block.routes),
-            settings=settings or RefreshSettings(),
+            settings=settings,
             guard=guard,
             attempt_seconds=attempt_seconds,
         )
@@ -156,7 +170,7 @@ class PartitionRefresher:
             athena=athena,
             settings=settings,
             guard=guard,
-            attempt_seconds=aws_settings.attempt_seconds,
+            client_settings=aws_settings,
         )
 
     def run_scheduled(self, deadline: Deadline) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from moto.glue.models import glue_backends
 
 from apps.athena_refresh.refresher import PartitionRefresher, RefreshSettings
 from config_schemas.models import AthenaRefreshConfig, RefreshType, Source, TableRoute
+from streamalert.aws import AwsSettings
 from streamalert.constants import athena_queue_name, athena_workgroup_name
 from tests.helpers import ACCOUNT_ID, REGION
 from tests.reliability.fault_injection import PartitionId, VirtualClock
@@ -158,9 +159,11 @@ def build_refresher(
     routes: tuple[TableRoute, ...] = ROUTES,
     settings: RefreshSettings | None = None,
     attempt_seconds: float = 0.0,
+    client_settings: AwsSettings | None = None,
 ) -> PartitionRefresher:
     """A refresher built as a deployment's is; Athena polls on the virtual clock. ``attempt_seconds``:
-    the longest an attempt of a call may take (the client's timeouts)."""
+    the longest an attempt of a call may take (the client's timeouts); ``client_settings``: the clients'
+    settings of a deployment (``AwsSettings.for_function``), which decide it as ``from_config`` does."""
     block = AthenaRefreshConfig(
         enabled=True,
         log_level="info",
@@ -180,4 +183,5 @@ def build_refresher(
         settings=settings,
         sleep=clock.advance,
         attempt_seconds=attempt_seconds,
+        client_settings=client_settings,
     )

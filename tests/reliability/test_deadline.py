@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from apps.athena_refresh.refresher import PartitionRefresher
+from streamalert.aws import AwsSettings
 from streamalert.config import load_config
 from streamalert.deadline import Deadline
 from tests.helpers import s3_body
@@ -46,8 +47,16 @@ class Stage:
         return self.refresher.run_scheduled(Deadline.from_context(context)), context
 
 
-def stage(catalog: Catalog, *, latency: float, query_seconds: float | None, messages: int) -> Stage:
-    """A queue of ``messages`` notifications over every table; each AWS call takes ``latency`` seconds."""
+def stage(
+    catalog: Catalog,
+    *,
+    latency: float,
+    query_seconds: float | None,
+    messages: int,
+    client_settings: AwsSettings | None = None,
+) -> Stage:
+    """A queue of ``messages`` notifications over every table; each AWS call takes ``latency`` seconds.
+    ``client_settings``: the deployment's clients, whose timeouts decide the run's margin."""
     clock = VirtualClock()
     sqs = FakeSqs(clock, QUEUE)
     injector = FaultInjector(random.Random(0), clock, call_seconds=latency, query_seconds=query_seconds)
@@ -60,7 +69,7 @@ def stage(catalog: Catalog, *, latency: float, query_seconds: float | None, mess
         injector.wrap(catalog.glue),
         injector.wrap(catalog.athena),
     )
-    return Stage(sqs, injector, build_refresher(*clients, database, clock))
+    return Stage(sqs, injector, build_refresher(*clients, database, clock, client_settings=client_settings))
 
 
 @pytest.mark.parametrize("seconds", [11, 15, 30, 60, 300, 900])
@@ -128,26 +137,27 @@ def accepted_timeout(timeout: int, directory: Path) -> bool:
     return True
 
 
-@pytest.mark.parametrize(
-    "timeout",
-    [
-        1,
-        10,
-        11,
-        30,
-    ],
-)
+@pytest.mark.parametrize("timeout", [1, 3, 10, 11, 16, 20, 30, 60, 900])
 def test_every_timeout_the_config_accepts_lets_a_run_register(
     shared_catalog: Catalog, timeout: int, tmp_path: Path
 ) -> None:
-    """The drain receives only while more than ``5 s + half the time left`` remains, so a function with a
-    timeout of 10 s or less never receives: notifications wait until the queue's retention drops them."""
+    """With the clients a deployment of that timeout gets (``AwsSettings.for_function``): the margin is
+    at least one attempt of a call, and receiving leaves half the run and one attempt more to the rest.
+    With attempts of 4 s (the old 1 s connect and 3 s read floors) no function of 16 s or less ever
+    received: notifications waited until the queue's retention dropped them."""
     assert accepted_timeout(timeout, tmp_path)
-    work = stage(shared_catalog, latency=0.01, query_seconds=None, messages=1)
+    work = stage(
+        shared_catalog,
+        latency=0.01,
+        query_seconds=None,
+        messages=1,
+        client_settings=AwsSettings.for_function("us-east-1", timeout),
+    )
 
-    summary, _context = work.run(timeout)
+    summary, context = work.run(timeout)
 
     assert summary["messages_deleted"] == 1
+    assert context.get_remaining_time_in_millis() > 0
 
 
 class SlowGlue(FaultInjector):

@@ -84,16 +84,28 @@ def test_service_specific_endpoint_wins_for_that_service_only(monkeypatch: pytes
 
 
 @pytest.mark.parametrize(
-    ("timeout", "connect", "read"),
-    [(3, 1.0, 3.0), (10, 1.0, 3.0), (60, 2.0, 6.0), (300, 5.0, 20.0), (900, 5.0, 20.0)],
+    ("timeout", "connect", "read", "poll"),
+    [
+        (1, 0.05, 0.1, 0),
+        (3, 0.1, 0.3, 0),
+        (10, 1 / 3, 1.0, 0),
+        (30, 1.0, 3.0, 2),
+        (60, 2.0, 6.0, 5),
+        (300, 5.0, 20.0, 19),
+        (900, 5.0, 20.0, 19),
+    ],
 )
-def test_settings_for_a_function_fit_its_timeout(timeout: int, connect: float, read: float) -> None:
+def test_settings_for_a_function_fit_its_timeout(
+    timeout: int, connect: float, read: float, poll: int
+) -> None:
     settings = AwsSettings.for_function("us-east-1", timeout)
 
-    assert (settings.connect_timeout, settings.read_timeout) == (connect, read)
-    assert settings.attempt_seconds == connect + read
+    assert (settings.connect_timeout, settings.read_timeout) == pytest.approx((connect, read))
+    assert settings.attempt_seconds == pytest.approx(connect + read)
     assert settings.max_attempts == 2, "two retries at most after the first attempt"
-    assert settings.read_timeout > 2, "above the longest SQS long poll"
+    assert settings.attempt_seconds <= timeout / 5, "a margin of one attempt leaves most of the run"
+    assert settings.longest_poll_seconds == poll
+    assert poll == 0 or poll <= settings.read_timeout - 1, "a long poll answers within the read timeout"
 
 
 class _Raw:

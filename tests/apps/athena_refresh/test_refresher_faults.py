@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from botocore.exceptions import ClientError
 
 from apps.athena_refresh.refresher import RefreshSettings
+from streamalert.aws import AwsSettings
 from streamalert.constants import ATHENA_MAX_QUERY_BYTES
 from streamalert.deadline import Deadline
 from streamalert.sqs import QueueMessage
 from tests.apps.athena_refresh.conftest import DATABASE
-from tests.helpers import FakeContext, FaultyClient, s3_body
+from tests.helpers import REGION, FakeContext, FaultyClient, s3_body
 
 
 def run(refresher, remaining_ms: float = 60_000, tick_ms: float = 0):
@@ -331,3 +333,26 @@ def test_a_failed_resend_of_deletes_counts_what_the_first_call_deleted(deploymen
 
     assert (summary["messages_deleted"], summary["messages_kept"]) == (11, 1)
     assert deployment.messages_left() == 1
+
+
+@pytest.mark.parametrize(("timeout", "longest"), [(10, 0), (20, 1), (60, 2)])
+def test_a_receive_waits_no_longer_than_its_clients_read_timeout_allows(
+    deployment, make_refresher, timeout, longest
+):
+    """A function of 10 s reads each answer for 1 s: a 2 s long poll would time out on every receive."""
+    deployment.send(*alerts(1))
+    waits = []
+
+    def receive(real, **kwargs):
+        waits.append(kwargs["WaitTimeSeconds"])
+        return real(**{**kwargs, "WaitTimeSeconds": 0})  # moto would really wait
+
+    refresher = make_refresher(
+        sqs=FaultyClient(deployment.sqs, receive_message=receive),
+        settings=RefreshSettings(receive_wait_seconds=2),
+        client_settings=AwsSettings.for_function(REGION, timeout),
+    )
+    summary = run(refresher, remaining_ms=timeout * 1000)
+
+    assert summary["messages_deleted"] == 1
+    assert max(waits) == longest
