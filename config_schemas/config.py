@@ -4,7 +4,7 @@ log types). It takes ``lambda.json`` with ``<prefix>`` already replaced (``place
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,11 +51,20 @@ class _MappedSource:
 
 class ConfigSchema(StrictSchema):
     """Load ``{"global.json": ..., "lambda.json": ..., "logs.json": ...}`` into ``models.Config``, reporting
-    every error. ``logs.json`` is optional."""
+    every error. ``logs.json`` is optional.
+
+    ``unreadable`` names files that exist but could not be read: the others are still checked (with
+    ``validate``, as there is no config to load), and the rules that need an unreadable file are skipped.
+    """
 
     global_config = StrictNested(GlobalConfigSchema, data_key=GLOBAL_FILE, required=True)
     lambda_config = StrictNested(LambdaConfigSchema, data_key=LAMBDA_FILE, required=True)
     logs = LogsConfigField(data_key=LOGS_FILE, load_default=LogsConfig)
+
+    def __init__(self, *, unreadable: Collection[str] = (), **kwargs: Any) -> None:
+        skipped = [name for name, field in self._declared_fields.items() if field.data_key in unreadable]
+        super().__init__(partial=tuple(skipped), **kwargs)
+        self.unreadable = frozenset(unreadable)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def check_athena_sources(self, data: dict[str, Any], original_data: Any, **kwargs: Any) -> None:
@@ -94,7 +103,8 @@ class ConfigSchema(StrictSchema):
             _check_input_sources(inputs.get("s3"), errors)
             _check_input_streams(inputs.get("kinesis"), errors)
         logs = original_data.get(LOGS_FILE, {})
-        if block.get("enabled") is not False and isinstance(logs, Mapping) and not logs:
+        logs_known = LOGS_FILE not in self.unreadable
+        if block.get("enabled") is not False and logs_known and isinstance(logs, Mapping) and not logs:
             add_error(
                 errors,
                 (SCHEMA,),

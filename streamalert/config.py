@@ -7,7 +7,7 @@ import codecs
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,15 @@ class ConfigError(StreamAlertError):
 
 
 class ConfigFileError(ConfigError):
-    """A config directory or file is missing or unreadable, or a file is not JSON."""
+    """A config directory or file is missing or unreadable, or a file is not JSON. ``errors`` holds what is
+    wrong in the files that could be read; ``problems`` is every line, the unreadable files' and those
+    errors, by file."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = tuple(problems)
+    def __init__(self, unreadable: Sequence[str], errors: Sequence[ErrorLine] = ()) -> None:
+        self.unreadable = tuple(unreadable)
+        self.errors = tuple(errors)
+        lines = [*self.unreadable, *(str(error) for error in self.errors)]
+        self.problems = tuple(sorted(lines, key=lambda line: line.partition(":")[0]))
         super().__init__("\n".join(self.problems))
 
 
@@ -78,14 +83,17 @@ def load_config(config_dir: Path) -> Config:
         raise ConfigFileError([f"config directory {reason}: {config_dir}"])
     documents: dict[str, Any] = {}
     problems: list[str] = []
+    unreadable: list[str] = []
     present_optional = [name for name in OPTIONAL_CONFIG_FILES if (config_dir / name).exists()]
     for name in (*CONFIG_FILES, *present_optional):
         try:
             documents[name] = _read_json(config_dir / name)
         except ConfigFileError as err:
             problems.extend(err.problems)
+            unreadable.append(name)
     if problems:
-        raise ConfigFileError(problems)
+        _config, errors = _check(documents, unreadable)
+        raise ConfigFileError(problems, errors)
     return validate_documents(documents)
 
 
@@ -96,29 +104,46 @@ def validate_documents(documents: Mapping[str, Any]) -> Config:
 
     Raises ConfigValidationError listing every problem at once.
     """
+    config, errors = _check(documents, ())
+    if errors or config is None:
+        raise ConfigValidationError(errors)
+    return config
+
+
+def _check(
+    documents: Mapping[str, Any], unreadable: Collection[str]
+) -> tuple[Config | None, list[ErrorLine]]:
+    """The config, and every error, sorted. With files ``unreadable`` there is no config: the others are
+    checked, without the rules that need an unreadable one (``<prefix>`` is not replaced without
+    ``global.json``, and names holding it are not checked)."""
     errors = [
         ErrorLine(name, path, "key appears more than once in this object (JSON keeps only the last)")
         for name, document in documents.items()
         for path in _duplicate_key_paths(document, ())
     ]
+    prefix_problem = (
+        None if GLOBAL_FILE in unreadable else f"account.prefix of {GLOBAL_FILE} is missing or not valid"
+    )
     substitution = substitute_prefix(
-        documents.get(LAMBDA_FILE),
-        valid_prefix(documents.get(GLOBAL_FILE)),
-        prefix_problem=f"account.prefix of {GLOBAL_FILE} is missing or not valid",
+        documents.get(LAMBDA_FILE), valid_prefix(documents.get(GLOBAL_FILE)), prefix_problem=prefix_problem
     )
     kept = find_placeholders(documents.get(GLOBAL_FILE))
     errors.extend([*substitution.errors(LAMBDA_FILE), *kept.errors(GLOBAL_FILE)])
     substituted = {**documents}
     if LAMBDA_FILE in documents:
         substituted[LAMBDA_FILE] = substitution.document
+    config: Config | None = None
     try:
-        config: Config = ConfigSchema().load(substituted)
+        if unreadable:
+            messages = ConfigSchema(unreadable=unreadable).validate(substituted)
+            if messages:
+                raise ValidationError(messages)
+        else:
+            config = ConfigSchema().load(substituted)
     except ValidationError as err:
         lines = substitution.explain(LAMBDA_FILE, flatten_errors(err.messages_dict))
         errors.extend(kept.explain(GLOBAL_FILE, lines))
-    if errors:
-        raise ConfigValidationError(sort_errors(errors))
-    return config
+    return config, sort_errors(errors)
 
 
 def _read_json(path: Path) -> Any:

@@ -135,6 +135,63 @@ def test_a_directory_in_place_of_a_file(config_dir: Path) -> None:
         load_config(config_dir)
 
 
+def test_the_files_that_could_be_read_are_checked_beside_one_that_could_not(config_dir: Path) -> None:
+    write_json(
+        config_dir / "global.json", {"account": {"aws_account_id": "1", "prefix": "acme", "region": "x"}}
+    )
+    (config_dir / "lambda.json").write_text("{")
+
+    with pytest.raises(ConfigFileError) as caught:
+        load_config(config_dir)
+
+    assert [problem.split(": ")[:2] for problem in caught.value.problems] == [
+        ["global.json", "account.aws_account_id"],
+        ["global.json", "account.region"],
+        ["lambda.json", "invalid JSON at line 1, column 2"],
+    ]
+    assert [str(error).split(": ")[1] for error in caught.value.errors] == [
+        "account.aws_account_id",
+        "account.region",
+    ]
+
+
+def test_without_a_readable_global_json_names_holding_the_prefix_are_left_unchecked(config_dir: Path) -> None:
+    (config_dir / "global.json").write_bytes(b"\xff")
+    write_json(
+        config_dir / "lambda.json",
+        {
+            "athena_partition_refresh_config": {
+                "memory": 1,
+                "refresh_type": {"add_glue_partition": {"<prefix>.x": "t"}},
+            }
+        },
+    )
+
+    with pytest.raises(ConfigFileError) as caught:
+        load_config(config_dir)
+
+    assert caught.value.problems == (
+        "global.json: not UTF-8 text at byte 0: " + str(config_dir / "global.json"),
+        "lambda.json: athena_partition_refresh_config.memory: must be an integer from 128 to 10240, "
+        "got 1 (an integer)",
+    )
+
+
+def test_without_a_readable_logs_json_the_rule_processor_is_not_told_it_lacks_log_types(
+    config_dir: Path,
+) -> None:
+    write_json(config_dir / "lambda.json", {"rule_processor_config": {"inputs": {"s3": ["acme-logs"]}}})
+    (config_dir / "logs.json").write_text("{,}")
+
+    with pytest.raises(ConfigFileError) as caught:
+        load_config(config_dir)
+
+    assert caught.value.problems == (
+        "logs.json: invalid JSON at line 1, column 2: Expecting property name enclosed in double quotes",
+    )
+    assert caught.value.errors == ()
+
+
 def test_a_top_level_array_is_a_validation_error(config_dir: Path) -> None:
     write_json(config_dir / "lambda.json", [])
 
