@@ -7,8 +7,9 @@
   REPAIR TABLE per table; none at all in a run that received nothing. N counts every partition the run's
   messages announce, also those an earlier run of the same container wrote: a run remembers nothing, as
   the catalog may have lost them since (a table recreated, a partition dropped by hand);
-- ``BatchGetPartition``: ``ceil(N/1,000)`` per table in ADD PARTITION mode, where ``ADD IF NOT EXISTS``
-  says nothing of a partition already registered at another folder, so every new one is read back;
+- ``BatchGetPartition``: ``ceil(N/1,000)`` per table in ADD PARTITION and MSCK modes, where ``ADD IF NOT
+  EXISTS`` and MSCK say nothing of a partition already registered at another folder, so every one is read
+  back;
   in Glue mode only the partitions that came back ``AlreadyExists`` are (``R`` of the N);
 - ``GetQueryExecution``: one per statement (the emulator finishes a query before the first poll);
 - ``GetQueueUrl``, ``GetDatabase``: one per warm container; ``GetTable``: one per table and run that
@@ -83,6 +84,7 @@ def lower_bounds(shape: RunShape) -> dict[str, int]:
         reads = math.ceil(new / GLUE_MAX_PARTITIONS_PER_GET)
     elif shape.refresh_type is RefreshType.REPAIR_HIVE_TABLE and received:
         statements = 1
+        reads = math.ceil(new / GLUE_MAX_PARTITIONS_PER_GET)
     return {
         "ReceiveMessage": math.ceil(received / SQS_MAX_BATCH) + 1,
         "DeleteMessageBatch": math.ceil(received / SQS_MAX_BATCH),
