@@ -64,18 +64,47 @@ class NoTimeForCallError(BotoCoreError):
 
 class CallGuard:
     """Refuses every attempt of a call, retries included, that the current run's budget has no time
-    for: botocore retries on its own, so only a hook on each attempt can keep them inside the run."""
+    for: botocore retries on its own, so only a hook on each attempt can keep them inside the run.
+
+    botocore sleeps before a retry, after the retry is decided and before the attempt's hook runs: a
+    retry whose longest sleep would end inside the margin is not made at all (the call fails with the
+    error of its last attempt), so that no sleep runs the function past its timeout."""
 
     def __init__(self) -> None:
         self.budget: RunBudget | None = None
 
     def attach(self, *clients: Any) -> None:
         for made in clients:
-            made.meta.events.register("before-send", self._check)
+            events = made.meta.events
+            events.register("before-send", self._check)
+            # first on the node of botocore's own retry handler, whose delay it would otherwise follow
+            service = made.meta.service_model.service_id.hyphenize()
+            events.register_first(f"needs-retry.{service}", self._veto_retry)
 
     def _check(self, event_name: str = "", **_: Any) -> None:
         if self.budget is not None and not self.budget.may_call():
             raise NoTimeForCallError(event_name=event_name)
+
+    def _veto_retry(self, attempts: int = 1, response: Any = None, **_: Any) -> bool | None:
+        """False (no retry) when the longest sleep before the retry would leave no time for it; None lets
+        botocore decide."""
+        if self.budget is None or self.budget.deadline.has(
+            self.budget.margin + longest_backoff(attempts, response)
+        ):
+            return None
+        return False
+
+
+def longest_backoff(attempts: int, response: Any) -> float:
+    """The longest sleep botocore's standard mode makes before retrying attempt number ``attempts``:
+    ``rand(0, 1) * min(scale * 2 ** (attempts - 1), 20)`` with ``scale`` 1 s for throttling and 0.05 s
+    otherwise, plus up to 5 s more when the answer carries ``x-amz-retry-after``. An attempt that got no
+    answer (a timeout, a broken connection) is never throttling."""
+    http = response[0] if response else None
+    if http is None:
+        return min(0.05 * 2.0 ** (attempts - 1), 20.0)
+    extra = 5.0 if "x-amz-retry-after" in getattr(http, "headers", {}) else 0.0
+    return min(2.0 ** (attempts - 1), 20.0) + extra
 
 
 def client(service: str, settings: AwsSettings) -> Any:

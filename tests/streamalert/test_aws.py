@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from streamalert.aws import (
     AwsSettings,
@@ -16,6 +16,7 @@ from streamalert.aws import (
     athena_client,
     client,
     glue_client,
+    longest_backoff,
     s3_client,
     sqs_client,
 )
@@ -124,8 +125,9 @@ def test_the_guard_refuses_a_call_the_run_has_no_time_for(moto: None) -> None:
     assert issubclass(NoTimeForCallError, BotoCoreError), "callers handle it as any failed call"
 
 
-def test_the_guard_refuses_a_retry_once_the_time_is_up() -> None:
-    """No emulator: the hook below answers every attempt, so nothing leaves the machine."""
+def test_the_guard_refuses_a_retry_once_the_time_is_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No emulator: the hook below answers every attempt, so nothing leaves the machine. The retry had
+    time when botocore decided it; something else took the run's time while it slept."""
     made = sqs_client(AwsSettings(region="us-east-1", max_attempts=5))
     guard = CallGuard()
     guard.attach(made)
@@ -135,9 +137,12 @@ def test_the_guard_refuses_a_retry_once_the_time_is_up() -> None:
 
     def unavailable(**_: Any) -> AWSResponse:
         attempts.append("sent")
-        remaining_ms[0] = 1_000.0  # the first attempt took the run's time
         return AWSResponse("https://sqs.invalid", 503, {}, _Raw())
 
+    def slept(_seconds: float) -> None:
+        remaining_ms[0] = 1_000.0
+
+    monkeypatch.setattr("botocore.endpoint.time.sleep", slept)
     made.meta.events.register("before-send", unavailable)
 
     with pytest.raises(NoTimeForCallError):
@@ -150,3 +155,74 @@ def test_without_a_budget_the_guard_lets_every_call_through(moto: None) -> None:
     CallGuard().attach(made)
 
     assert "QueueUrls" not in made.list_queues()
+
+
+def _throttled(**_: Any) -> AWSResponse:
+    return AWSResponse("https://sqs.invalid", 503, {}, _Raw())
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The sleeps botocore makes before its retries (none really slept)."""
+    slept: list[float] = []
+    monkeypatch.setattr("botocore.endpoint.time.sleep", slept.append)
+    return slept
+
+
+def test_a_retry_whose_sleep_would_end_inside_the_margin_is_not_made(sleeps: list[float]) -> None:
+    """5.5 s left and a 5 s margin: the retry after a 503 may sleep up to 1 s first, then find no time.
+    The call fails at once with the error of its one attempt; nothing sleeps into the margin."""
+    made = sqs_client(AwsSettings(region="us-east-1", max_attempts=5))
+    guard = CallGuard()
+    guard.attach(made)
+    guard.budget = RunBudget(Deadline(lambda: 5_500.0), margin=5.0)
+    attempts: list[str] = []
+
+    def unavailable(**kwargs: Any) -> AWSResponse:
+        attempts.append("sent")
+        return _throttled(**kwargs)
+
+    made.meta.events.register("before-send", unavailable)
+
+    with pytest.raises(ClientError):
+        made.list_queues()
+    assert attempts == ["sent"]
+    assert sleeps == []
+
+
+def test_a_retry_with_time_for_its_sleep_is_made(sleeps: list[float]) -> None:
+    made = sqs_client(AwsSettings(region="us-east-1", max_attempts=1))
+    guard = CallGuard()
+    guard.attach(made)
+    guard.budget = RunBudget(Deadline(lambda: 60_000.0), margin=5.0)
+    attempts: list[str] = []
+
+    def unavailable(**kwargs: Any) -> AWSResponse:
+        attempts.append("sent")
+        return _throttled(**kwargs)
+
+    made.meta.events.register("before-send", unavailable)
+
+    with pytest.raises(ClientError):
+        made.list_queues()
+    assert attempts == ["sent", "sent"], "botocore's one retry"
+    assert len(sleeps) == 1
+
+
+@pytest.mark.parametrize(
+    ("attempts", "answered", "headers", "longest"),
+    [
+        (1, False, {}, 0.05),  # a timeout: never throttling
+        (2, False, {}, 0.1),
+        (1, True, {}, 1.0),  # an answer may be a throttle: 1 s scale
+        (2, True, {}, 2.0),
+        (6, True, {}, 20.0),
+        (1, True, {"x-amz-retry-after": "9000"}, 6.0),
+    ],
+)
+def test_the_longest_backoff_bounds_botocores_own(
+    attempts: int, answered: bool, headers: dict[str, str], longest: float
+) -> None:
+    response = (AWSResponse("https://x.invalid", 400, headers, _Raw()), {}) if answered else None
+
+    assert longest_backoff(attempts, response) == pytest.approx(longest)
