@@ -52,8 +52,11 @@ class RunBudget:
     @classmethod
     def for_run(cls, deadline: Deadline, *, safety_seconds: float, attempt_seconds: float = 0.0) -> RunBudget:
         """The run's budget: a margin of ``safety_seconds`` (at most a fifth of the run, so functions of a
-        few seconds still work), never less than one attempt of a call."""
-        margin = max(min(safety_seconds, deadline.remaining_seconds() * 0.2), attempt_seconds)
+        few seconds still work), never less than one attempt of a call plus the time to finish the run
+        after it (its summary and metrics: a twentieth of the run, half a second at most)."""
+        remaining = deadline.remaining_seconds()
+        finish = min(0.5, remaining * 0.05)
+        margin = max(min(safety_seconds, remaining * 0.2), attempt_seconds + finish)
         return cls(deadline, margin, attempt_seconds)
 
     def may_call(self) -> bool:

@@ -74,7 +74,7 @@ def budget_with(remaining: float, **options: float) -> RunBudget:
 
 @pytest.mark.parametrize(
     ("remaining", "attempt", "margin"),
-    [(60, 0, 5.0), (10, 0, 2.0), (60, 8, 8.0), (3, 1.5, 1.5), (900, 25, 25.0)],
+    [(60, 0, 5.0), (10, 0, 2.0), (60, 8, 8.5), (3, 1.5, 1.65), (900, 25, 25.5)],
 )
 def test_the_margin_is_the_safety_time_and_never_less_than_one_attempt(
     remaining: float, attempt: float, margin: float
@@ -102,5 +102,5 @@ def test_a_phase_reserving_time_leaves_it_and_one_attempt_more() -> None:
 
     committing = budget.reserving(3.0)
 
-    assert committing.margin == pytest.approx(8.0 + 3.0 + 8.0)
+    assert committing.margin == pytest.approx(8.5 + 3.0 + 8.0)
     assert budget_with(18.9, safety_seconds=5.0, attempt_seconds=8.0).reserving(3.0).may_call() is False
