@@ -130,7 +130,13 @@ class Planner:
                 self._keep(planned, f"not an S3 notification: {err}")
                 continue
             if isinstance(read, Announced):
-                objects, skipped, problems, _ = read
+                objects, skipped, problems, is_test_event = read
+                if is_test_event:
+                    LOGGER.debug(
+                        "S3 test event (sent when a bucket notification is set up): nothing to register, "
+                        "its message is deleted",
+                        extra=context(message_id=message.message_id),
+                    )
             else:  # the usual message, one new object: the shortest way
                 bucket, folder, _ = read
                 known = folder_needs.get((bucket, folder))

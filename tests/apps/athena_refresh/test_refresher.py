@@ -185,6 +185,19 @@ def test_test_events_and_folder_markers_are_deleted_without_any_write(deployment
     assert not CATALOG_WRITES & set(deployment.calls.sequence)
 
 
+def test_a_test_event_is_logged_at_debug_with_what_was_done(deployment, make_refresher, capsys):
+    logger.configure("debug")
+    deployment.send(S3_TEST_EVENT)
+
+    run(make_refresher())
+
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    said = [line for line in lines if line["message"].startswith("S3 test event")]
+    assert len(said) == 1
+    assert said[0]["level"] == "DEBUG"
+    assert "deleted" in said[0]["message"]
+
+
 @pytest.mark.parametrize(
     "body", ["not json", "{}", '{"Records": []}', '{"Records": [{"eventSource": "aws:sqs"}]}']
 )
