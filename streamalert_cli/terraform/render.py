@@ -18,6 +18,7 @@ import jinja2
 
 from config_schemas.models import Config
 from streamalert.exceptions import StreamAlertError
+from streamalert_cli.prerequisites import TERRAFORM_REQUIRED_VERSION
 from streamalert_cli.processors import Processor
 from streamalert_cli.terraform import context
 from streamalert_cli.terraform.hcl import Hcl, hcl, ident
@@ -71,6 +72,8 @@ def environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
     env.context_class = _MacroOutputContext
     env.filters["hcl"] = _checked(hcl)
     env.filters["ident"] = _checked(ident)
+    # The oldest terraform the templates work with: the deploy checks the same minimum before running it
+    env.globals["terraform_required_version"] = TERRAFORM_REQUIRED_VERSION
     return env
 
 

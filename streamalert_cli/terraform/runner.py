@@ -18,16 +18,23 @@ from typing import Any
 
 from streamalert.constants import ENV_TF_PLUGIN_DIR
 from streamalert.exceptions import StreamAlertError
+from streamalert_cli.prerequisites import TERRAFORM_MIN_VERSION, older_than_terraform_minimum
 
 DEFAULT_PLUGIN_DIR = Path("/opt/tf-plugins")
 CLI_CONFIG_NAME = ".terraformrc"
 LOG_NAME = "terraform.log"
 _SUMMARY = re.compile(r"^(Plan:|No changes\.|Apply complete!|Destroy complete!).*$", re.MULTILINE)
 _BOX = re.compile(r"^[│╷╵]\s?", re.MULTILINE)
+_VERSION_TEXT = re.compile(r"^Terraform v(\d+\.\d+\.\d+)", re.MULTILINE)
+_INSTALL = f"install Terraform {TERRAFORM_MIN_VERSION} or later (a prerequisite of deploying)"
 
 
 class TerraformMissingError(StreamAlertError):
     """No terraform executable, or a plugin mirror that was named but is not there."""
+
+
+class TerraformVersionError(TerraformMissingError):
+    """A terraform older than the templates' ``required_version``: as good as a missing one."""
 
 
 class TerraformError(StreamAlertError):
@@ -37,6 +44,24 @@ class TerraformError(StreamAlertError):
         super().__init__(f"terraform {command} failed:\n{detail}")
         self.command = command
         self.detail = detail
+
+
+def installed_version(binary: str) -> str | None:
+    """What ``terraform version`` says (``1.11.4``); None when it says nothing readable, which leaves the
+    check to terraform's own ``required_version`` at init."""
+    result = subprocess.run(
+        [binary, "version", "-json"],
+        env={**os.environ, "CHECKPOINT_DISABLE": "1"},  # no call home for the latest version
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        return str(json.loads(result.stdout)["terraform_version"])
+    except (ValueError, KeyError, TypeError):  # releases before 0.13 print "Terraform v0.12.31"
+        match = _VERSION_TEXT.search(result.stdout)
+        return match.group(1) if match else None
 
 
 def plugin_dir(environ: Mapping[str, str]) -> Path | None:
@@ -97,8 +122,11 @@ class Terraform:
         """Find terraform on PATH and write the directory's CLI config; TerraformMissingError if absent."""
         binary = shutil.which("terraform")
         if binary is None:
-            raise TerraformMissingError(
-                "terraform is not on PATH: install Terraform 1.10 or later (a prerequisite of deploying)"
+            raise TerraformMissingError(f"terraform is not on PATH: {_INSTALL}")
+        version = installed_version(binary)
+        if version is not None and older_than_terraform_minimum(version):
+            raise TerraformVersionError(
+                f"terraform {version} ({binary}) is older than the templates need: {_INSTALL}"
             )
         overrides = {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1", **(extra_env or {})}
         environ = {**os.environ, **overrides}
