@@ -83,7 +83,7 @@ def deploy(options: Options, out: TextIO | None = None, local_aws: LocalAws | No
         if options.local:
             from streamalert_cli.pipeline_check import prove_pipeline
 
-            prove_pipeline(deployment, progress)
+            prove_pipeline(deployment, progress, packages)
     progress.say("done")
     return 0
 

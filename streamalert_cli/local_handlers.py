@@ -1,75 +1,87 @@
-"""Running the functions' handlers in-process against the embedded emulator, as Lambda would call them:
-the events Lambda would build (S3 notification, SQS batch), a context with a deadline, the deployment's
-config directory, and the handler's JSON logs and metrics kept in a file of the build directory."""
+"""The functions' handlers as the local proof runs them: each from the zip this deploy uploaded, checked to
+be the code of its deployed alias, in the functions' runtime (``streamalert_cli.zip_runner``) with the
+deployed configuration (handler, timeout, memory, variables) and the emulator's endpoint; and the events
+Lambda would build for them (S3 notification, SQS batch)."""
 
 from __future__ import annotations
 
-import importlib
+import base64
+import hashlib
 import json
-import os
-import time
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+import tempfile
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
-from streamalert.constants import ENV_CONFIG_DIR
+from streamalert.constants import LAMBDA_ALIAS
 from streamalert.s3_events import S3Object
+from streamalert_cli.common import StepFailed
+from streamalert_cli.packaging import Package
+from streamalert_cli.processors import Processor
+from streamalert_cli.zip_runner import LambdaFunction, LambdaRuntime, ZipRun, emulator_environment, run_zip
 
 
-class FakeLambdaContext:
-    """What the handlers read of a Lambda context: the time left of the function's timeout."""
+class DeployedHandlers:
+    """Invokes the deployed functions of one local deploy from their uploaded zips."""
 
-    def __init__(self, function_name: str, timeout_seconds: int) -> None:
-        self.function_name = function_name
-        self.aws_request_id = f"local-{uuid.uuid4()}"
-        self._deadline = time.monotonic() + timeout_seconds
+    def __init__(
+        self,
+        *,
+        lambda_client: Any,
+        s3_client: Any,
+        source_bucket: str,
+        packages: Mapping[str, Package],
+        runtime: LambdaRuntime,
+        prefix: str,
+        endpoint: str,
+        region: str,
+    ) -> None:
+        self._lambda = lambda_client
+        self._s3 = s3_client
+        self._source_bucket = source_bucket
+        self._packages = packages
+        self._runtime = runtime
+        self._prefix = prefix
+        self._aws_environment = emulator_environment(endpoint, region)
 
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-@contextmanager
-def environment(**values: str | None) -> Iterator[None]:
-    """Set environment variables for the block (a None value unsets it), then restore them as they were."""
-    saved = {name: os.environ.get(name) for name in values}
-    for name, value in values.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def run_handler(
-    app: str,
-    event: Mapping[str, Any],
-    *,
-    config_dir: Path,
-    timeout: int,
-    log_path: Path,
-    extra_env: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """Call a new handler of ``apps.<app>.main`` (what its ``new_handler()`` returns: warm state of its
-    own, so that it reads the config of ``config_dir`` and the emulator's clients, not those of an earlier
-    call) with ``event`` and a context; its output (JSON logs, EMF metrics) goes to ``log_path``."""
-    new_handler: Callable[[], Callable[[dict[str, Any], Any], dict[str, Any]]]
-    new_handler = importlib.import_module(f"apps.{app}.main").new_handler
-    values = {ENV_CONFIG_DIR: str(config_dir.resolve()), **(extra_env or {})}
-    with environment(**values), log_path.open("w", encoding="utf-8") as log:
-        handler = new_handler()
-        with redirect_stdout(log), redirect_stderr(log):
-            return handler(dict(event), FakeLambdaContext(app, timeout))
+    def invoke(self, processor: Processor, event: Mapping[str, Any], *, step: str, log_path: Path) -> ZipRun:
+        """Run the processor's production alias on ``event`` from the zip this deploy uploaded for it,
+        once its bytes are checked to be those built and those the alias runs."""
+        package = self._packages[processor.module]
+        function_name = processor.function_name(self._prefix)
+        configuration = self._lambda.get_function_configuration(
+            FunctionName=function_name, Qualifier=LAMBDA_ALIAS
+        )
+        function = LambdaFunction(
+            name=configuration["FunctionName"],
+            handler=configuration["Handler"],
+            timeout=configuration["Timeout"],
+            memory=configuration["MemorySize"],
+            version=configuration["Version"],
+            environment=configuration.get("Environment", {}).get("Variables", {}),
+        )
+        with tempfile.TemporaryDirectory(prefix="uploaded-zip-") as scratch:
+            zip_path = Path(scratch) / f"{processor.app}.zip"
+            location = f"s3://{self._source_bucket}/{package.key}"
+            data = self._s3.get_object(Bucket=self._source_bucket, Key=package.key)["Body"].read()
+            digest = hashlib.sha256(data).digest()
+            if digest.hex() != package.sha256_hex:
+                raise StepFailed(step, f"{location} is not the zip this deploy built ({package.path})")
+            if base64.b64encode(digest).decode() != configuration["CodeSha256"]:
+                raise StepFailed(step, f"{function_name}:{LAMBDA_ALIAS} does not run {location}")
+            zip_path.write_bytes(data)
+            return run_zip(
+                zip_path,
+                function,
+                event,
+                runtime=self._runtime,
+                aws_environment=self._aws_environment,
+                step=step,
+                log_path=log_path,
+                source=location,
+            )
 
 
 def s3_event(s3_object: S3Object, size: int, region: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""The proof at the end of ``scripts/deploy --local``: one line a hop, each handler run in-process (the
-emulator runs no function code).
+"""The proof at the end of ``scripts/deploy --local``: one line a hop, each handler run from the zip this
+deploy uploaded, in a fresh interpreter of the functions' runtime (the emulator runs no function code; see
+``streamalert_cli.local_handlers``).
 
 With the rule and alert processors deployed: a sample CloudTrail log goes into a rule processor input bucket,
 the rule handler reads it (the S3 event built for the object) and queues its alert, the alert handler takes
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,16 +24,18 @@ from streamalert import aws
 from streamalert.alerts import Alert
 from streamalert.constants import (
     ALERTS_KEY_PREFIX,
-    ENV_RECEIVE_WAIT_SECONDS,
     alerts_bucket_name,
     alerts_queue_name,
     athena_queue_name,
 )
 from streamalert.s3_events import NotificationError, S3Object, parse_notification
 from streamalert_cli.common import Progress, StepFailed
-from streamalert_cli.local_handlers import FakeLambdaContext, one_line, run_handler, s3_event, sqs_event
+from streamalert_cli.local_handlers import DeployedHandlers, one_line, s3_event, sqs_event
+from streamalert_cli.packaging import Package
+from streamalert_cli.processors import by_name
+from streamalert_cli.zip_runner import LambdaRuntime
 
-__all__ = ["FakeLambdaContext", "changes", "prove_pipeline"]
+__all__ = ["changes", "prove_pipeline"]
 
 _NOTIFICATION_WAIT_SECONDS = 10
 _ALERTS_WAIT_SECONDS = 5
@@ -42,14 +46,16 @@ ALERT_HANDLER_LOG = "alert-handler.log"
 SAMPLE_LOG = Path(__file__).resolve().parent / "samples" / "cloudtrail_root_account_use.json"
 
 
-def prove_pipeline(deployment: Any, progress: Progress) -> None:
-    """Run the proof against the emulator the deployment used (its endpoint is in the environment)."""
+def prove_pipeline(deployment: Any, progress: Progress, packages: Mapping[str, Package]) -> None:
+    """Run the proof against the emulator the deployment used (its endpoint is in the environment), each
+    handler from the zip of ``packages`` (by Terraform module) that this deploy uploaded."""
     config: Config = deployment.config
     selected = {p.cli_name for p in deployment.selected}
     settings = aws.AwsSettings(region=config.account.region)
+    handlers = _deployed_handlers(deployment, progress, packages, settings)
     alert_key = None
     if {"rule", "alert"} <= selected:
-        alert_key = _prove_rule_and_alert(deployment, progress, settings)
+        alert_key = _prove_rule_and_alert(deployment, progress, settings, handlers)
         if alert_key is None:
             return
     block = config.athena_refresh
@@ -70,21 +76,34 @@ def prove_pipeline(deployment: Any, progress: Progress) -> None:
         queue = athena_queue_name(config.account.prefix)
         step.detail = _peek_notification(aws.sqs_client(settings), queue, S3Object(bucket, alert_key))
     log_path = deployment.workdir / HANDLER_LOG
-    with progress.step("refresh handler") as step:
-        result = run_handler(
-            "athena_refresh",
-            {},
-            config_dir=deployment.options.config_dir,
-            timeout=block.timeout,
-            log_path=log_path,
-            extra_env={ENV_RECEIVE_WAIT_SECONDS: "0"},
-        )
-        step.detail = f"{json.dumps(result, sort_keys=True)}, its logs in {log_path}"
+    with progress.step("refresh handler") as step:  # as the schedule invokes it: an empty event
+        run = handlers.invoke(by_name("athena"), {}, step="refresh handler", log_path=log_path)
+        step.detail = f"{json.dumps(run.result, sort_keys=True)}, its logs in {log_path}"
     for line in changes(block, settings):
         progress.say(line)
 
 
-def _prove_rule_and_alert(deployment: Any, progress: Progress, settings: aws.AwsSettings) -> str | None:
+def _deployed_handlers(
+    deployment: Any, progress: Progress, packages: Mapping[str, Package], settings: aws.AwsSettings
+) -> DeployedHandlers:
+    with progress.step("lambda runtime") as step:
+        runtime = LambdaRuntime.find()
+        step.detail = f"{runtime.python}, boto3 of {runtime.libraries}"
+    return DeployedHandlers(
+        lambda_client=aws.client("lambda", settings),
+        s3_client=aws.s3_client(settings),
+        source_bucket=deployment.source_bucket,
+        packages=packages,
+        runtime=runtime,
+        prefix=deployment.config.account.prefix,
+        endpoint=deployment.endpoint,
+        region=settings.region,
+    )
+
+
+def _prove_rule_and_alert(
+    deployment: Any, progress: Progress, settings: aws.AwsSettings, handlers: DeployedHandlers
+) -> str | None:
     """Log in, rule handler, alerts queue, alert handler: the key of the alert object written (None when
     the rule processor has no S3 input to drop the sample into)."""
     config: Config = deployment.config
@@ -99,13 +118,10 @@ def _prove_rule_and_alert(deployment: Any, progress: Progress, settings: aws.Aws
         log_object = S3Object(source.bucket, f"{source.filter_prefix}local-check/{uuid.uuid4()}.json")
         s3.put_object(Bucket=log_object.bucket, Key=log_object.key, Body=data)
         step.detail = f"{log_object} (CloudTrail, root account use)"
-    config_dir = deployment.options.config_dir
     with progress.step("rule handler") as step:
         log_path = deployment.workdir / RULE_HANDLER_LOG
         event = s3_event(log_object, len(data), config.account.region)
-        result = run_handler(
-            "rule_processor", event, config_dir=config_dir, timeout=rule_block.timeout, log_path=log_path
-        )
+        result = handlers.invoke(by_name("rule"), event, step="rule handler", log_path=log_path).result
         if not result.get("alerts_sent"):
             raise StepFailed("rule handler", f"no alert sent: {one_line(result)}; see {log_path}")
         step.detail = (
@@ -124,9 +140,7 @@ def _prove_rule_and_alert(deployment: Any, progress: Progress, settings: aws.Aws
             "QueueArn"
         ]
         event = sqs_event(messages, queue_arn, config.account.region)
-        result = run_handler(
-            "alert_processor", event, config_dir=config_dir, timeout=alert_block.timeout, log_path=log_path
-        )
+        result = handlers.invoke(by_name("alert"), event, step="alert handler", log_path=log_path).result
         failed = {item.get("itemIdentifier") for item in result.get("batchItemFailures", [])}
         delivered = [m for m in messages if m["MessageId"] not in failed]
         for message in delivered:  # what the event source mapping does for a successful batch item

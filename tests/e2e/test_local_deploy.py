@@ -1,7 +1,7 @@
 """``scripts/deploy --processor all --local`` end to end: a real terraform apply of the three processors on
-the embedded emulator, real zips uploaded, then the proof, one hop a line: a CloudTrail log in, the rule
-handler's alert on the alerts queue, the alert handler's object in the alerts bucket, its notification on
-the refresh queue, the refresh handler's partition.
+the embedded emulator, real zips uploaded, then the proof that runs those zips, one hop a line: a
+CloudTrail log in, the rule handler's alert on the alerts queue, the alert handler's object in the alerts
+bucket, its notification on the refresh queue, the refresh handler's partition.
 
 The lifecycle test (deploy, redeploy, rollback, destroy in one emulator) takes about five minutes on two
 cores: it runs when ``STREAMALERT_E2E_LIFECYCLE=1``.
@@ -63,6 +63,7 @@ def test_deploy_all_local_applies_and_proves_the_pipeline(tmp_path: Path) -> Non
     assert "deploy: terraform apply: Apply complete! Resources: " in out
     for function in (FUNCTION, "acme_streamalert_rule_processor", "acme_streamalert_alert_processor"):
         assert f" {function} alias production -> version 1 (published 1)" in out
+    assert "python3.12, boto3 of " in _line(lines, "lambda runtime")  # each hop runs its uploaded zip
     assert "deploy: write log: s3://acme-cloudtrail-logs/local-check/" in out
     assert 'alerts {"root_account_use": 2}, 2 sent' in _line(lines, "rule handler")
     assert "2 alert messages received from acme_streamalert_alerts" in _line(lines, "alerts queue")

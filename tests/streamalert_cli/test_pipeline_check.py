@@ -6,7 +6,7 @@ import boto3
 import pytest
 
 from streamalert.aws import AwsSettings
-from streamalert_cli.pipeline_check import FakeLambdaContext, changes
+from streamalert_cli.pipeline_check import changes
 from tests.helpers import REGION
 from tests.streamalert_cli.terraform.conftest import fixture_config
 
@@ -59,9 +59,3 @@ def test_nothing_changed_is_said() -> None:
     assert block is not None
 
     assert changes(block, SETTINGS) == ["the refresh changed nothing in the catalog"]
-
-
-def test_the_fake_context_counts_down_the_function_timeout() -> None:
-    context = FakeLambdaContext("f", 60)
-
-    assert 59_000 < context.get_remaining_time_in_millis() <= 60_000
