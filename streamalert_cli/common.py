@@ -76,7 +76,8 @@ class Progress:
 
     @contextmanager
     def step(self, name: str) -> Iterator[Step]:
-        """Time the block; a known error inside it becomes StepFailed naming the step."""
+        """Time the block; a known error inside it becomes StepFailed naming the step (a terraform
+        error with each of its diagnostics whole and the path of terraform's log)."""
         step = Step(name)
         started = time.monotonic()
         try:
@@ -84,16 +85,15 @@ class Progress:
         except _NOT_STEP_FAILURES:
             raise
         except TerraformError as err:
-            raise StepFailed(name, _first_lines(err.detail)) from err
+            raise StepFailed(name, _terraform_reason(err), err.detail.splitlines()) from err
         except (StreamAlertError, ClientError, BotoCoreError, OSError) as err:
             raise StepFailed(name, str(err) or type(err).__name__) from err
         self.say(f"{name}: {step.detail or 'done'} ({time.monotonic() - started:.1f}s)")
 
 
-def _first_lines(detail: str) -> str:
-    """Terraform's first error (its summary and the line that explains it)."""
-    lines = [line.strip() for line in detail.splitlines() if line.strip()]
-    return " ".join(lines[:2])
+def _terraform_reason(err: TerraformError) -> str:
+    """The failure's one line: where terraform's full output is (its errors follow, whole)."""
+    return f"terraform's full output is in {err.log}" if err.log else "terraform's errors follow"
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, *, local: bool = True) -> None:

@@ -73,11 +73,11 @@ def deploy(options: Options, out: TextIO | None = None, local_aws: LocalAws | No
         if not options.local:
             _prepare_state_bucket(deployment)
         deployment.init()
-        plan_text = deployment.plan(deployment.targets())
+        deployment.plan(deployment.targets())
         if options.plan_only:
-            print(plan_text, file=progress.out)
+            print(deployment.plan_text(), file=progress.out)
             return 0
-        deployment.confirm(plan_text, "Apply this plan?")
+        deployment.confirm("Apply this plan?")
         deployment.apply()
         _report_versions(deployment)
         if options.local:

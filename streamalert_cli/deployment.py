@@ -21,7 +21,8 @@ from streamalert_cli.local_aws import LocalAws
 from streamalert_cli.packaging import Package, build_package, human_size
 from streamalert_cli.processors import Processor, deployable, select
 from streamalert_cli.terraform import context, render
-from streamalert_cli.terraform.runner import Terraform, summary_line
+from streamalert_cli.terraform.progress import watch
+from streamalert_cli.terraform.runner import Terraform
 
 PLAN_FILE = "deploy.tfplan"
 VARS_FILE = "deploy.tfvars.json"
@@ -148,8 +149,8 @@ class Deployment:
             (self.workdir / name).unlink(missing_ok=True)
 
     def init(self) -> None:
-        with self.progress.step("terraform init") as step:
-            self.terraform.init()
+        with self.progress.step("terraform init") as step, watch(self.progress, "init") as on_event:
+            self.terraform.init(on_event)
             step.detail = (
                 "local state"
                 if self.options.local
@@ -165,17 +166,21 @@ class Deployment:
                 targets.append(f"aws_s3_bucket_notification.{notification.resource}")
         return targets
 
-    def plan(self, targets: Sequence[str], destroy: bool = False) -> str:
-        """Plan into the plan file; returns terraform's plan text."""
-        with self.progress.step("terraform plan") as step:
-            text = self.terraform.plan(PLAN_FILE, targets, VARS_FILE, destroy=destroy)
-            step.detail = summary_line(text) or "planned"
-        return text
+    def plan(self, targets: Sequence[str], destroy: bool = False) -> None:
+        """Plan into the plan file (``plan_text`` shows it)."""
+        with self.progress.step("terraform plan") as step, watch(self.progress, "plan") as on_event:
+            outcome = self.terraform.plan(PLAN_FILE, targets, VARS_FILE, destroy=destroy, on_event=on_event)
+            step.detail = outcome.summary or "planned"
+
+    def plan_text(self) -> str:
+        """The plan file as terraform shows it to people."""
+        return self.terraform.show(PLAN_FILE)
 
     def apply(self) -> None:
-        with self.progress.step("terraform apply") as step:
-            output = self.terraform.apply(PLAN_FILE)
-            step.detail = summary_line(output) or "applied"
+        """Apply the plan file, a line (or on a terminal, a bar) per resource as terraform finishes it."""
+        with self.progress.step("terraform apply") as step, watch(self.progress, "apply") as on_event:
+            outcome = self.terraform.apply(PLAN_FILE, on_event)
+            step.detail = outcome.summary or "applied"
 
     def start_target(self, local_aws: LocalAws | None, stack: ExitStack) -> None:
         """Point the run at its target: the emulator (``local_aws``, or one started for this run and
@@ -205,11 +210,11 @@ class Deployment:
         deployed = {p.module: dict(outputs[p.module]["package"]) for p in self.modules if p not in missing}
         return {**fresh, **deployed}
 
-    def confirm(self, plan_text: str, question: str) -> None:
-        """Ask on a terminal unless ``--yes`` or local; refuse without a terminal."""
+    def confirm(self, question: str) -> None:
+        """Show the plan and ask on a terminal unless ``--yes`` or local; refuse without a terminal."""
         if self.options.yes or self.options.local:
             return
-        print(plan_text, file=self.progress.out)
+        print(self.plan_text(), file=self.progress.out)
         if not os.isatty(0):
             raise UsageError("stdin is not a terminal: pass --yes to apply without confirmation")
         answer = input(f"{question} [y/N] ").strip().lower()

@@ -56,8 +56,8 @@ def destroy(options: Options, out: TextIO | None = None, local_aws: LocalAws | N
             deployment.progress.say("nothing to destroy")
             return 0
         deployment.write_variables(deployment.deployed_package_variables())
-        plan_text = deployment.plan(targets, destroy=True)
-        deployment.confirm(plan_text, "Destroy these resources?")
+        deployment.plan(targets, destroy=True)
+        deployment.confirm("Destroy these resources?")
         deployment.apply()
     if kept:
         deployment.progress.say(f"kept (protected data and catalog): {', '.join(kept)}")

@@ -29,12 +29,14 @@ class UsageError(StreamAlertError):
 
 
 class StepFailed(StreamAlertError):
-    """A step of a command failed (exit 1); says which and why."""
+    """A step of a command failed (exit 1); says which and why, and ``details``: lines printed as they are
+    after that one (terraform's errors, whole)."""
 
-    def __init__(self, step: str, reason: str) -> None:
+    def __init__(self, step: str, reason: str, details: Sequence[str] = ()) -> None:
         super().__init__(f"{step} failed: {reason}")
         self.step = step
         self.reason = reason
+        self.details = tuple(details)
 
 
 # Errors that end any command with exit 2; a command adds its own (a missing tool) through ``guarded``
@@ -95,7 +97,8 @@ def guarded(
     except StepFailed as error:
         if debug:
             raise
-        print(f"{command}: {_one_line(str(error))}", file=stream)
+        details = [f"  {line}".rstrip() for line in error.details]
+        print("\n".join([f"{command}: {_one_line(str(error))}", *details]), file=stream)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print(f"{command}: interrupted", file=stream)

@@ -55,8 +55,8 @@ def rollback(options: Options, out: TextIO | None = None, local_aws: LocalAws | 
         pins = _previous_versions(deployment)
         deployment.write_variables(deployment.deployed_package_variables(), pins)
         targets = [f"module.{p.module}.aws_lambda_alias.production" for p in deployment.selected]
-        plan_text = deployment.plan(targets)
-        deployment.confirm(plan_text, "Roll back?")
+        deployment.plan(targets)
+        deployment.confirm("Roll back?")
         deployment.apply()
     for processor in deployment.selected:
         deployment.progress.say(f"{processor.cli_name}: alias production -> version {pins[processor.module]}")

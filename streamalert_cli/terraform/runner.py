@@ -1,5 +1,9 @@
 """Running the terraform CLI in a build directory: its own CLI config, no prompts, output kept in a log.
 
+``init``, ``plan`` and ``apply`` run with ``-json``: their events reach a callback as they arrive (the
+deploy commands' progress), the log gets each event's message, and a failure carries every error
+diagnostic whole.
+
 Providers come from a local mirror when there is one (``STREAMALERT_TF_PLUGIN_DIR``, else ``/opt/tf-plugins``
 when it exists), so ``terraform init`` needs no network; otherwise init installs them as usual.
 """
@@ -19,6 +23,7 @@ from typing import Any
 from streamalert.constants import ENV_TF_PLUGIN_DIR
 from streamalert.exceptions import StreamAlertError
 from streamalert_cli.prerequisites import TERRAFORM_MIN_VERSION, older_than_terraform_minimum
+from streamalert_cli.terraform.events import Event, EventHandler, parse_line
 
 DEFAULT_PLUGIN_DIR = Path("/opt/tf-plugins")
 CLI_CONFIG_NAME = ".terraformrc"
@@ -38,12 +43,30 @@ class TerraformVersionError(TerraformMissingError):
 
 
 class TerraformError(StreamAlertError):
-    """A terraform command failed; ``detail`` holds its error lines."""
+    """A terraform command failed; ``detail`` holds its errors whole, ``log`` names the file with all of
+    its output."""
 
-    def __init__(self, command: str, detail: str) -> None:
+    def __init__(self, command: str, detail: str, log: Path | None = None) -> None:
         super().__init__(f"terraform {command} failed:\n{detail}")
         self.command = command
         self.detail = detail
+        self.log = log
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a ``-json`` command printed: its events, and the lines that were not JSON."""
+
+    events: tuple[Event, ...]
+    text: str
+
+    @property
+    def summary(self) -> str:
+        """The last change_summary (``Plan: ...``, ``Apply complete! ...``), '' when there is none."""
+        for event in reversed(self.events):
+            if event.kind == "change_summary":
+                return event.message
+        return summary_line(self.text)
 
 
 def installed_version(binary: str) -> str | None:
@@ -144,6 +167,54 @@ class Terraform:
         TerraformError with terraform's error lines when it fails (and ``check``)."""
         return self._execute(args, check).stdout
 
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / LOG_NAME
+
+    def stream(self, *args: str, on_event: EventHandler | None = None) -> Outcome:
+        """Run ``terraform <args> -json``, handing each event to ``on_event`` as terraform prints it and
+        appending its message to the log. TerraformError with every error diagnostic when it fails."""
+        command = [args[0], "-json", *args[1:]]  # before the plan file: flags end at the first argument
+        events: list[Event] = []
+        text: list[str] = []
+        with (
+            self.log_path.open("a", encoding="utf-8", buffering=1) as log,
+            subprocess.Popen(
+                [self.binary, *command],
+                cwd=self.workdir,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            ) as process,
+        ):
+            log.write(f"$ terraform {' '.join(command)}\n")
+            for line in process.stdout or ():
+                event = parse_line(line)
+                if event is None:
+                    text.append(line.rstrip("\n"))
+                    log.write(line)
+                    continue
+                log.write(_log_text(event) + "\n")
+                events.append(event)
+                if on_event is not None:
+                    on_event(event)
+            log.write("\n")
+        outcome = Outcome(tuple(events), "\n".join(text))
+        if process.returncode != 0:
+            raise TerraformError(args[0], self._failure_detail(outcome, process.returncode), self.log_path)
+        return outcome
+
+    def _failure_detail(self, outcome: Outcome, returncode: int) -> str:
+        """Every error diagnostic whole, or (a failure before terraform's JSON view starts) its text."""
+        errors = [e.diagnostic for e in outcome.events if e.diagnostic is not None and e.diagnostic.is_error]
+        if errors:
+            return "\n".join(line for diagnostic in errors for line in diagnostic.lines(self.workdir))
+        return error_text(outcome.text) or f"exit status {returncode}, no error message"
+
     def _execute(self, args: Sequence[str], check: bool) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [self.binary, *args],
@@ -155,27 +226,38 @@ class Terraform:
             check=False,
         )
         output = result.stdout + result.stderr
-        with (self.workdir / LOG_NAME).open("a", encoding="utf-8") as log:
+        with self.log_path.open("a", encoding="utf-8") as log:
             log.write(f"$ terraform {' '.join(args)}\n{output}\n")
         if check and result.returncode != 0:
-            raise TerraformError(args[0], error_text(output))
+            raise TerraformError(args[0], error_text(output), self.log_path)
         return result
 
     def fmt(self) -> None:
         self.run("fmt", "-recursive", "-list=false", "-no-color")
 
-    def init(self) -> str:
-        return self.run("init", "-input=false", "-no-color", "-reconfigure")
+    def init(self, on_event: EventHandler | None = None) -> Outcome:
+        return self.stream("init", "-input=false", "-reconfigure", on_event=on_event)
 
-    def plan(self, plan_file: str, targets: Sequence[str], var_file: str, destroy: bool = False) -> str:
-        args = ["plan", "-input=false", "-no-color", f"-out={plan_file}", f"-var-file={var_file}"]
+    def plan(
+        self,
+        plan_file: str,
+        targets: Sequence[str],
+        var_file: str,
+        destroy: bool = False,
+        on_event: EventHandler | None = None,
+    ) -> Outcome:
+        args = ["plan", "-input=false", f"-out={plan_file}", f"-var-file={var_file}"]
         args += [f"-target={target}" for target in targets]
         if destroy:
             args.append("-destroy")
-        return self.run(*args)
+        return self.stream(*args, on_event=on_event)
 
-    def apply(self, plan_file: str) -> str:
-        return self.run("apply", "-input=false", "-no-color", "-auto-approve", plan_file)
+    def apply(self, plan_file: str, on_event: EventHandler | None = None) -> Outcome:
+        return self.stream("apply", "-input=false", "-auto-approve", plan_file, on_event=on_event)
+
+    def show(self, plan_file: str) -> str:
+        """A saved plan as terraform prints it for people (what ``--plan`` and the confirmation show)."""
+        return self.run("show", "-no-color", plan_file)
 
     def outputs(self) -> dict[str, Any]:
         """The root module's outputs, by name (their values only)."""
@@ -185,3 +267,10 @@ class Terraform:
     def state_addresses(self) -> list[str]:
         output = self.run("state", "list", "-no-color", check=False)
         return [line.strip() for line in output.splitlines() if line.strip() and " " not in line.strip()]
+
+
+def _log_text(event: Event) -> str:
+    """An event as the log keeps it: its message, and a diagnostic whole."""
+    if event.diagnostic is not None:
+        return "\n".join(event.diagnostic.lines())
+    return event.message

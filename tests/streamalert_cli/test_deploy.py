@@ -18,13 +18,17 @@ from streamalert_cli.deploy import main
 
 REPO = Path(__file__).resolve().parents[2]
 BASIC = REPO / "tests" / "fixtures" / "terraform" / "configs" / "basic"
+# terraform -json streams recorded from terraform 1.11 (tests/streamalert_cli/terraform/test_progress.py)
+STREAMS = REPO / "tests" / "fixtures" / "terraform" / "json"
 # It answers no version (the deploy then leaves the check to terraform's init) and records no version call
 FAKE_TERRAFORM = """#!/bin/sh
 [ "$1" = version ] && exit 0
 echo "$@" >> "$(dirname "$0")/calls"
 case "$1" in
-  plan) echo "Plan: 23 to add, 0 to change, 0 to destroy." ;;
-  output) echo '{}' ;;
+  plan) cat "{streams}/plan_create.jsonl" ;;
+  apply) cat "{streams}/apply_create.jsonl" ;;
+  show) echo "Terraform will perform the following actions:" ;;
+  output) echo '{{}}' ;;
 esac
 """
 
@@ -42,7 +46,7 @@ def fake_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "terraform"
-    script.write_text(FAKE_TERRAFORM)
+    script.write_text(FAKE_TERRAFORM.format(streams=STREAMS))
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     return bin_dir / "calls"
@@ -179,8 +183,9 @@ def test_plan_runs_every_step_up_to_the_plan(
     ]
     assert "upload: skipped (--plan)" in out
     assert "s3://acme-streamalert-terraform-state does not exist yet: planning against an empty state" in out
+    assert "Terraform will perform the following actions:" in out
     calls = fake_terraform.read_text().splitlines()
-    assert [call.split()[0] for call in calls] == ["fmt", "init", "plan"]
+    assert [call.split()[0] for call in calls] == ["fmt", "init", "plan", "show"]
     assert "-target=module.athena_refresh" in calls[2]
     assert "-target=aws_s3_bucket_notification.bucket_acme_streamalerts" in calls[2]
     variables = json.loads((tmp_path / "build" / "terraform" / "aws" / "deploy.tfvars.json").read_text())
@@ -199,6 +204,53 @@ def test_apply_uploads_the_zip_once(
     assert "upload: 1 of 1 zips uploaded to s3://acme-streamalert-source" in out
     assert "upload: 0 of 1 zips uploaded to s3://acme-streamalert-source (unchanged)" in out
     assert [call.split()[0] for call in fake_terraform.read_text().splitlines()].count("apply") == 2
+
+
+@pytest.mark.usefixtures("moto", "fake_terraform")
+def test_without_a_terminal_apply_says_a_line_per_resource_then_its_summary(
+    config_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--processor", "athena", "--yes", *args(config_dir, tmp_path)]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    plan = next(line for line in lines if line.startswith("deploy: terraform plan: "))
+    assert plan.startswith("deploy: terraform plan: Plan: 3 to add, 0 to change, 0 to destroy. (")
+    applied = lines[lines.index(plan) + 1 : lines.index(plan) + 5]
+    assert applied[:3] == [
+        "deploy: apply: 1/3 module.athena_refresh.terraform_data.queue created (0.0s)",
+        "deploy: apply: 2/3 module.athena_refresh.terraform_data.function created (1.2s)",
+        "deploy: apply: 3/3 module.athena_refresh.terraform_data.alias created (0.0s)",
+    ]
+    assert applied[3].startswith(
+        "deploy: terraform apply: Apply complete! Resources: 3 added, 0 changed, 0 destroyed. ("
+    )
+
+
+@pytest.mark.usefixtures("moto")
+def test_a_terraform_error_is_shown_whole_with_the_log_it_is_in(
+    config_dir: Path, tmp_path: Path, fake_terraform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = fake_terraform.parent / "terraform"
+    script.write_text(
+        script.read_text().replace(
+            "case", f'[ "$1" = init ] && {{ cat "{STREAMS}/init_error.jsonl"; exit 1; }}\ncase', 1
+        )
+    )
+
+    assert main(["--processor", "athena", "--yes", *args(config_dir, tmp_path)]) == 1
+
+    log = tmp_path / "build" / "terraform" / "aws" / "terraform.log"
+    assert capsys.readouterr().err.splitlines() == [
+        f"deploy: terraform init failed: terraform's full output is in {log}",
+        "  Error: Failed to query available provider packages",
+        "    Could not retrieve the list of available versions for provider hashicorp/aws: no available "
+        "releases match the given constraints 5.99.0",
+        "",
+        "    To see which modules are currently depending on hashicorp/aws and what versions are specified, "
+        "run the following command:",
+        "        terraform providers",
+    ]
+    assert "Error: Failed to query available provider packages" in log.read_text()
 
 
 @pytest.mark.parametrize("command", [rollback, destroy])
