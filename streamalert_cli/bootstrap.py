@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from streamalert.exceptions import StreamAlertError
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_DIR = REPO_ROOT / ".venv"
 # What the deploy commands import; moto only for --local
-DEPLOY_MODULES = ("boto3", "jinja2", "marshmallow")
+DEPLOY_MODULES = ("boto3", "jinja2", "marshmallow", "rich")
 LOCAL_MODULES = ("moto",)
 # What scripts/validate-config imports
 VALIDATE_MODULES = ("marshmallow",)
@@ -89,9 +91,27 @@ def _minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
+def requirement_names(extras: str, pyproject: Path = REPO_ROOT / "pyproject.toml") -> list[str]:
+    """What installing the project with ``extras`` asks pip for, by name (``moto[server]``), from
+    pyproject.toml; none on Python 3.10, which has no TOML reader."""
+    try:
+        import tomllib
+    except ImportError:
+        return []
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    optional = project.get("optional-dependencies", {})
+    wanted = [
+        *project.get("dependencies", []),
+        *(r for extra in extras.split(",") for r in optional.get(extra, [])),
+    ]
+    return list(dict.fromkeys(re.split(r"[\s<>=!~;]", requirement, maxsplit=1)[0] for requirement in wanted))
+
+
 def create_environment(extras: str = "local", venv_dir: Path = VENV_DIR) -> Path:
     """Create the virtual environment on the functions' Python (when missing, or made with another
-    version: then it is made again) and install the project with ``extras`` into it."""
+    version: then it is made again) and install the project with ``extras`` into it, saying what it
+    installs before and how long it took after."""
+    started = time.monotonic()
     python = venv_python(venv_dir)
     if not on_runtime_python(venv_dir):
         interpreter = runtime_python()
@@ -101,11 +121,18 @@ def create_environment(extras: str = "local", venv_dir: Path = VENV_DIR) -> Path
         action = f"recreating {venv_dir} (it runs Python {found})" if found else f"creating {venv_dir}"
         print(f"bootstrap: {action} with {interpreter}", file=sys.stderr, flush=True)
         subprocess.run([str(interpreter), "-m", "venv", "--clear", str(venv_dir)], check=True)
-    print(f"bootstrap: installing the project [{extras}] into {venv_dir}", file=sys.stderr, flush=True)
+    names = ", ".join(requirement_names(extras))
+    print(
+        f"bootstrap: installing the project [{extras}] into {venv_dir} with pip"
+        + (f": {names}" if names else ""),
+        file=sys.stderr,
+        flush=True,
+    )
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--editable", f"{REPO_ROOT}[{extras}]"],
         check=True,
     )
+    print(f"bootstrap: set up {venv_dir} in {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
     return python
 
 

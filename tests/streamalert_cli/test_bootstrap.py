@@ -202,3 +202,22 @@ def test_a_venv_on_3_12_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     bootstrap.create_environment("local", venv_dir)
 
     assert [command[1:3] for command in commands] == [["-m", "pip"]]
+
+
+def test_the_set_up_says_what_it_installs_and_how_long_it_took(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    venv_dir = tmp_path / "venv"
+    executable(venv_dir / "bin" / "python")
+    (venv_dir / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.12.1\n")
+    record_commands(monkeypatch)
+    clock = iter([100.0, 143.3])
+    monkeypatch.setattr(bootstrap.time, "monotonic", lambda: next(clock))
+
+    bootstrap.create_environment("local", venv_dir)
+
+    before, after = capsys.readouterr().err.splitlines()
+    assert before.startswith(f"bootstrap: installing the project [local] into {venv_dir} with pip")
+    if sys.version_info >= (3, 11):  # 3.10 has no TOML reader: the line names no packages there
+        assert {"boto3", "rich", "moto[server]"} <= set(before.split(" with pip: ")[1].split(", "))
+    assert after == f"bootstrap: set up {venv_dir} in 43.3s"
