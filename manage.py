@@ -10,8 +10,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# The --processor choices are the registry's (streamalert_cli/processors.py), listed by each action's --help:
-# this usage is printed before the environment is set up, so it imports nothing of the tooling
+# The --processor choices are the registry's (streamalert_cli/processors.py), listed by each action's --help;
+# that and this usage are printed before the environment is set up, on the standard library alone
 USAGE = (
     "usage: python manage.py lambda {deploy,rollback,destroy} --processor PROCESSOR [...]\n"
     "       python manage.py lambda deploy --help  (lists the processors)"
@@ -22,15 +22,19 @@ ACTIONS = ("deploy", "rollback", "destroy")
 def main(argv: Sequence[str]) -> int:
     if len(argv) < 2 or argv[0] != "lambda" or argv[1] not in ACTIONS:
         if argv[:1] in (["-h"], ["--help"]):
-            print(USAGE)
+            from streamalert_cli.guard import EXIT_STATUS
+
+            print(f"{USAGE}\n\n{EXIT_STATUS}")
             return 0
         print(USAGE, file=sys.stderr)
         return 2
+    from streamalert_cli.arguments import check_arguments
     from streamalert_cli.bootstrap import ensure_environment
 
-    ensure_environment(__file__, list(argv))
     action, rest = argv[1], list(argv[2:])
     prog = f"manage.py lambda {action}"
+    check_arguments(action, rest, prog)  # --help and usage errors end here, before .venv is set up
+    ensure_environment(__file__, list(argv))
     if action == "deploy":
         from streamalert_cli.deploy import main as deploy
 

@@ -6,7 +6,6 @@ Timings are the machine's (and its other work's): the docs claim ratios, not abs
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import platform
@@ -19,9 +18,8 @@ from benchmarks import calls, coldstart, throughput
 from benchmarks.calls import Measured
 from benchmarks.report import Results, markdown, plot
 from config_schemas.models import RefreshType
+from streamalert_cli.arguments import bench_arguments
 
-DEFAULT_OUT = coldstart.REPO_ROOT / "docs" / "bench"
-QUICK_OUT = coldstart.REPO_ROOT / "build" / "bench"
 TYPES = (RefreshType.ADD_GLUE_PARTITION, RefreshType.ADD_HIVE_PARTITION, RefreshType.REPAIR_HIVE_TABLE)
 
 
@@ -38,24 +36,13 @@ FULL = Plan(calls.SIZES, calls.MOTO_SIZES, calls.EXISTING, rounds=15, import_run
 QUICK = Plan((10, 100), (10,), (0, 1_000), rounds=3, import_runs=3)
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--out", type=Path, help=f"where results.md and results.png go (default {DEFAULT_OUT})"
-    )
-    parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run, in build/bench)")
-    parser.add_argument("--skip-scale", action="store_true", help="no run with 100,000 catalog partitions")
-    parser.add_argument("--skip-cold-start", action="store_true", help="no import timing or package build")
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = parse_args(argv)
+        args = bench_arguments(argv)
     except SystemExit as exit_:  # argparse: --help is 0, a usage error 2
         return int(exit_.code or 0)
     plan = QUICK if args.quick else FULL
-    out = args.out or (QUICK_OUT if args.quick else DEFAULT_OUT)
+    out: Path = args.results
     results = Results(machine=machine())
     _step("calls per run", lambda: results.runs.extend(call_runs(plan)))
     if not args.skip_scale:

@@ -19,6 +19,7 @@ from config_schemas.fields import (
     parse_source,
     stream_name_problem,
 )
+from config_schemas.files import GLOBAL_FILE, LAMBDA_FILE, LOGS_FILE
 from config_schemas.global_config import GlobalConfigSchema, valid_prefix
 from config_schemas.lambda_config import (
     ATHENA_BLOCK,
@@ -30,13 +31,6 @@ from config_schemas.lambda_config import (
 from config_schemas.logs_config import LogsConfigField
 from config_schemas.models import Config, LogsConfig, RefreshType, Source
 from streamalert.constants import ATHENA_RESULTS_EXPIRATION_DAYS, alerts_bucket_name
-
-GLOBAL_FILE = "global.json"
-LAMBDA_FILE = "lambda.json"
-LOGS_FILE = "logs.json"
-CONFIG_FILES = (GLOBAL_FILE, LAMBDA_FILE)
-# Read when present: a deployment without a rule processor needs no log types
-OPTIONAL_CONFIG_FILES = (LOGS_FILE,)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from config_schemas.config import CONFIG_FILES, GLOBAL_FILE, LAMBDA_FILE, OPTIONAL_CONFIG_FILES, ConfigSchema
+from config_schemas.config import ConfigSchema
 from config_schemas.errors import ErrorLine, ErrorPath, flatten_errors, sort_errors
+from config_schemas.files import CONFIG_FILES, GLOBAL_FILE, LAMBDA_FILE, OPTIONAL_CONFIG_FILES
 from config_schemas.global_config import valid_prefix
 from config_schemas.models import Config
 from config_schemas.placeholders import find_placeholders, substitute_prefix

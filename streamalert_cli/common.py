@@ -1,10 +1,9 @@
-"""What the deploy, rollback, destroy and redrive commands share: their arguments, progress lines, the config
-step, and the top level of streamalert_cli.guard (exit codes, one line per known error, ``--debug``) with
-their missing tool and unknown processor as usage errors."""
+"""What the deploy, rollback, destroy and redrive commands share: progress lines, the config step (their
+arguments are streamalert_cli/arguments.py's), and the top level of streamalert_cli.guard (exit codes, one
+line per known error, ``--debug``) with their missing tool and unknown processor as usage errors."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -24,27 +23,22 @@ from streamalert_cli.guard import (
     USAGE_ERRORS,
     StepFailed,
     UsageError,
-    add_config_dir_argument,
-    add_debug_argument,
     parse,
 )
-from streamalert_cli.processors import PROCESSOR_CHOICES, ProcessorSelectionError
+from streamalert_cli.processors import ProcessorSelectionError
 from streamalert_cli.terraform.runner import TerraformError, TerraformMissingError
 
 __all__ = [
-    "DEFAULT_BUILD_ROOT",
     "REPO_ROOT",
     "Progress",
     "Step",
     "StepFailed",
     "UsageError",
-    "add_common_arguments",
     "guarded",
     "parse",
     "validate_config",
 ]
 
-DEFAULT_BUILD_ROOT = REPO_ROOT / "build"
 # The deploy commands' own errors that end them with exit 2 wherever they happen
 _COMMAND_USAGE_ERRORS = (TerraformMissingError, ProcessorSelectionError)
 # What a step lets through as it is: errors the guard reports themselves
@@ -94,24 +88,6 @@ class Progress:
 def _terraform_reason(err: TerraformError) -> str:
     """The failure's one line: where terraform's full output is (its errors follow, whole)."""
     return f"terraform's full output is in {err.log}" if err.log else "terraform's errors follow"
-
-
-def add_common_arguments(parser: argparse.ArgumentParser, *, local: bool = True) -> None:
-    parser.add_argument("--processor", required=True, choices=PROCESSOR_CHOICES, help="what to act on")
-    if local:
-        parser.add_argument(
-            "--local", action="store_true", help="use the embedded local AWS emulator instead of AWS"
-        )
-    parser.add_argument("--yes", action="store_true", help="apply without asking for confirmation")
-    add_config_dir_argument(parser)
-    parser.add_argument(
-        "--build-dir",
-        type=Path,
-        default=DEFAULT_BUILD_ROOT,
-        metavar="DIR",
-        help="where rendered Terraform, zips and logs go (default: build/ of this repository)",
-    )
-    add_debug_argument(parser)
 
 
 def validate_config(progress: Progress, config_dir: Path) -> Config:

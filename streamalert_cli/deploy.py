@@ -7,21 +7,14 @@ terraform init / plan / apply (which publishes a version and moves the ``product
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import TextIO
 
 from streamalert import aws
-from streamalert_cli.common import (
-    Progress,
-    UsageError,
-    add_common_arguments,
-    guarded,
-    parse,
-    validate_config,
-)
+from streamalert_cli.arguments import deploy_parser
+from streamalert_cli.common import Progress, UsageError, guarded, parse, validate_config
 from streamalert_cli.deployment import Deployment, Options, bucket_exists, ensure_bucket
 from streamalert_cli.local_aws import LocalAws
 from streamalert_cli.processors import ALL, deployable
@@ -32,20 +25,8 @@ COMMAND = "deploy"
 FIRST_PLAN_OVERRIDE = "backend_override.tf"
 
 
-def build_parser(prog: str = COMMAND) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Deploy StreamAlert functions with Terraform, to AWS or (--local) to an embedded "
-        "emulator. Exit 0 when deployed, 1 when the config is invalid or a step failed, 2 on usage "
-        "errors or a missing tool.",
-    )
-    add_common_arguments(parser)
-    parser.add_argument("--plan", action="store_true", help="stop after terraform plan")
-    return parser
-
-
 def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
-    args = parse(build_parser(prog), argv)
+    args = parse(deploy_parser(prog), argv)
     if isinstance(args, int):
         return args
     options = Options.from_args(args)

@@ -9,15 +9,11 @@ The source bucket (created by scripts/deploy) and the state bucket are kept too.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from streamalert_cli.common import (
-    add_common_arguments,
-    guarded,
-    parse,
-)
+from streamalert_cli.arguments import destroy_parser
+from streamalert_cli.common import guarded, parse
 from streamalert_cli.deployment import Deployment, Options, existing_deployment
 from streamalert_cli.local_aws import LocalAws
 
@@ -27,18 +23,8 @@ LOCAL_REFUSAL = (
 )
 
 
-def build_parser(prog: str = COMMAND) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Destroy a deployment, except the alerts bucket and the Glue database and tables. "
-        "Exit 0 when destroyed, 1 when a step failed, 2 on usage errors or a missing tool.",
-    )
-    add_common_arguments(parser)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
-    args = parse(build_parser(prog), argv)
+    args = parse(destroy_parser(prog), argv)
     if isinstance(args, int):
         return args
     options = Options.from_args(args)

@@ -2,8 +2,10 @@
 argparse's exit code, and the guard that turns known errors into one line on stderr and an exit code
 (``--debug`` shows the traceback).
 
-Exit codes: 0 done; 1 invalid config or a failed step; 2 usage error, missing tool or unreadable input.
-It imports the config loader and nothing of AWS, so that ``validate-config`` runs without boto3.
+Exit codes: 0 done; 1 invalid config or a failed step; 2 usage error, missing tool or unreadable input
+(``EXIT_STATUS``, the epilog of every script's ``--help``). It imports nothing of AWS, so that
+``validate-config`` runs without boto3, and the config loader only inside ``guarded``, so that every script's
+``--help`` (streamalert_cli/arguments.py) runs on the standard library alone, before ``.venv`` exists.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from streamalert.config import ConfigFileError, ConfigValidationError
 from streamalert.exceptions import StreamAlertError
 
 EXIT_OK = 0
@@ -22,6 +23,12 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG_DIR = REPO_ROOT / "conf"
+# The one rule of every script's exit codes, said at the end of each --help
+EXIT_STATUS = (
+    f"exit status: {EXIT_OK} done; {EXIT_FAILED} the config is invalid (every problem listed) or a step "
+    f"failed; {EXIT_USAGE} a usage error, a missing or too old tool, or input that cannot be read (a "
+    "missing config directory or file, malformed JSON)"
+)
 
 
 class UsageError(StreamAlertError):
@@ -39,8 +46,9 @@ class StepFailed(StreamAlertError):
         self.details = tuple(details)
 
 
-# Errors that end any command with exit 2; a command adds its own (a missing tool) through ``guarded``
-USAGE_ERRORS: tuple[type[Exception], ...] = (UsageError, ConfigFileError)
+# Errors that end any command with exit 2 (and ConfigFileError, reported by file); a command adds its own
+# (a missing tool) through ``guarded``
+USAGE_ERRORS: tuple[type[Exception], ...] = (UsageError,)
 
 
 def add_config_dir_argument(parser: argparse.ArgumentParser) -> None:
@@ -75,6 +83,8 @@ def guarded(
 ) -> int:
     """Run a command's body; known errors become one line on stderr (an invalid config, one line per
     problem) and an exit code. ``usage_errors``: the command's own errors that mean exit 2."""
+    from streamalert.config import ConfigFileError, ConfigValidationError  # marshmallow: not for --help
+
     stream = err or sys.stderr
     try:
         return body()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from config_schemas.config import CONFIG_FILES, OPTIONAL_CONFIG_FILES
+from config_schemas.files import CONFIG_FILES, OPTIONAL_CONFIG_FILES
 from streamalert.constants import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION, LAMBDA_RUNTIME
 from streamalert.exceptions import StreamAlertError
 

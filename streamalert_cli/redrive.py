@@ -7,7 +7,6 @@ the dead-letter queue only once the queue accepted it.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,8 @@ from typing import TextIO
 
 from streamalert import aws
 from streamalert.sqs import SqsQueue
-from streamalert_cli.common import REPO_ROOT, Progress, UsageError, guarded, parse, validate_config
+from streamalert_cli.arguments import redrive_parser
+from streamalert_cli.common import Progress, UsageError, guarded, parse, validate_config
 from streamalert_cli.deployment import check_account
 from streamalert_cli.processors import REDRIVE_CHOICES, by_name
 
@@ -31,37 +31,8 @@ class RedriveOptions:
     debug: bool
 
 
-def build_parser(prog: str = COMMAND) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Move dead-lettered messages back to their queue (a dry run unless --yes). "
-        "Exit 0 when done, 1 when a step failed or messages were left behind, 2 on usage errors.",
-    )
-    parser.add_argument(
-        "--processor",
-        choices=REDRIVE_CHOICES,
-        default=REDRIVE_CHOICES[0],
-        help=f"whose queue ({REDRIVE_CHOICES[0]})",
-    )
-    parser.add_argument("--yes", action="store_true", help="move the messages (without it: count only)")
-    parser.add_argument(
-        "--max", type=_positive, default=100_000, dest="limit", help="move at most N messages"
-    )
-    parser.add_argument(
-        "--config-dir", type=Path, default=REPO_ROOT / "conf", metavar="DIR", help="the config (conf/)"
-    )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    return parser
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
-    return int(text)
-
-
 def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
-    args = parse(build_parser(prog), argv)
+    args = parse(redrive_parser(prog), argv)
     if isinstance(args, int):
         return args
     options = RedriveOptions(args.processor, args.yes, args.limit, args.config_dir, args.debug)

@@ -7,17 +7,12 @@ through the module's ``pinned_version`` variable, targeting the alias: there is 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from streamalert import aws
-from streamalert_cli.common import (
-    StepFailed,
-    add_common_arguments,
-    guarded,
-    parse,
-)
+from streamalert_cli.arguments import rollback_parser
+from streamalert_cli.common import StepFailed, guarded, parse
 from streamalert_cli.deployment import Deployment, Options, existing_deployment
 from streamalert_cli.local_aws import LocalAws
 from streamalert_cli.processors import Processor
@@ -29,18 +24,8 @@ LOCAL_REFUSAL = (
 )
 
 
-def build_parser(prog: str = COMMAND) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Point the production alias of a deployed function back at its previous version. "
-        "Exit 0 when rolled back, 1 when a step failed, 2 on usage errors or a missing tool.",
-    )
-    add_common_arguments(parser)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
-    args = parse(build_parser(prog), argv)
+    args = parse(rollback_parser(prog), argv)
     if isinstance(args, int):
         return args
     options = Options.from_args(args)

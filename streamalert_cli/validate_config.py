@@ -6,32 +6,20 @@ It runs under the guard every command shares (streamalert_cli.guard: exit codes,
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from streamalert.config import load_config
-from streamalert_cli.guard import EXIT_OK, add_config_dir_argument, add_debug_argument, guarded, parse
+from streamalert_cli.arguments import validate_config_parser
+from streamalert_cli.guard import EXIT_OK, guarded, parse
 
 COMMAND = "validate-config"
 
 
-def build_parser(prog: str = COMMAND) -> argparse.ArgumentParser:
-    """The command line: ``validate-config [--config-dir DIR] [--debug]``."""
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Validate global.json, lambda.json and logs.json (when present) without calling AWS. "
-        "Exit 0 when valid, 1 when invalid, 2 on usage errors or unreadable input.",
-    )
-    add_config_dir_argument(parser)
-    add_debug_argument(parser)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
-    args = parse(build_parser(prog), argv)
+    args = parse(validate_config_parser(prog), argv)
     if isinstance(args, int):
         return args
     return guarded(prog, args.debug, lambda: validate(args.config_dir))
