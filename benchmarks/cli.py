@@ -1,4 +1,5 @@
-"""``scripts/bench``: every benchmark in one command; prints the tables and saves them with a plot.
+"""``scripts/bench``: every benchmark in one command; prints the tables and saves them with a plot, in
+build/bench/ (``--publish``: docs/bench/, the results the docs show; nothing else writes there).
 
 Exit code 0 when every call count is at its bound, 1 when one is over, 2 on a usage error.
 Timings are the machine's (and its other work's): the docs claim ratios, not absolute times.

@@ -13,7 +13,7 @@ from streamalert_cli.guard import EXIT_STATUS, REPO_ROOT, add_config_dir_argumen
 from streamalert_cli.processors import PROCESSOR_CHOICES, REDRIVE_CHOICES
 
 DEFAULT_BUILD_ROOT = REPO_ROOT / "build"
-# scripts/bench writes its results to docs/bench/, a --quick run to build/bench/
+# scripts/bench writes its results here; docs/bench/ holds the published ones (--publish)
 BENCH_RESULTS_DIR = DEFAULT_BUILD_ROOT / "bench"
 PUBLISHED_BENCH_DIR = REPO_ROOT / "docs" / "bench"
 
@@ -126,20 +126,31 @@ def bench_parser(prog: str = "bench") -> argparse.ArgumentParser:
         "--out",
         type=Path,
         metavar="DIR",
-        help="where results.md and results.png go (default: docs/bench/ of this repository)",
+        help="where results.md and results.png go (default: build/bench/ of this repository)",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="small sizes only (a smoke run, in build/bench/)"
+        "--publish",
+        action="store_true",
+        help="write them to docs/bench/, the results the docs show (a full run only)",
     )
+    parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
     parser.add_argument("--skip-scale", action="store_true", help="no run with 100,000 catalog partitions")
     parser.add_argument("--skip-cold-start", action="store_true", help="no import timing or package build")
     return parser
 
 
 def bench_arguments(argv: Sequence[str] | None, prog: str = "bench") -> argparse.Namespace:
-    """bench's arguments, with ``results``: the folder they go to."""
-    args = bench_parser(prog).parse_args(argv)
-    args.results = args.out or (BENCH_RESULTS_DIR if args.quick else PUBLISHED_BENCH_DIR)
+    """bench's arguments, with ``results``: the folder they go to. ``--publish`` takes a full run and no
+    ``--out`` (a usage error otherwise), so docs/bench/ changes only when asked and never partly."""
+    parser = bench_parser(prog)
+    args = parser.parse_args(argv)
+    partial = [flag for flag in ("quick", "skip_scale", "skip_cold_start") if getattr(args, flag)]
+    if args.publish and partial:
+        flags = ", ".join("--" + flag.replace("_", "-") for flag in partial)
+        parser.error(f"--publish replaces the docs' results, which are of a full run: not with {flags}")
+    if args.publish and args.out is not None:
+        parser.error("--publish writes docs/bench/: not with --out")
+    args.results = args.out or (PUBLISHED_BENCH_DIR if args.publish else BENCH_RESULTS_DIR)
     return args
 
 

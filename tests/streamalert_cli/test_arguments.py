@@ -1,5 +1,5 @@
 """Every script's command line: --help says the exit codes, config-taking scripts default to the repository's
-conf/."""
+conf/, and scripts/bench writes build/bench/ unless asked to publish."""
 
 from __future__ import annotations
 
@@ -82,3 +82,31 @@ def test_usage_errors_exit_2_before_anything_is_set_up(
 
     assert exit_.value.code == 2
     assert capsys.readouterr().err.startswith("usage: deploy ")
+
+
+def test_bench_writes_build_bench_by_default() -> None:
+    assert arguments.bench_arguments([]).results == REPO / "build" / "bench"
+    assert arguments.bench_arguments(["--quick"]).results == REPO / "build" / "bench"
+
+
+def test_bench_publishes_to_docs_bench_only_when_asked(tmp_path: Path) -> None:
+    assert arguments.bench_arguments(["--publish"]).results == REPO / "docs" / "bench"
+    assert arguments.bench_arguments(["--out", str(tmp_path)]).results == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--publish", "--quick"], "not with --quick"),
+        (["--publish", "--skip-scale", "--skip-cold-start"], "not with --skip-scale, --skip-cold-start"),
+        (["--publish", "--out", "elsewhere"], "--publish writes docs/bench/: not with --out"),
+    ],
+)
+def test_bench_publishes_full_runs_only(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        arguments.bench_arguments(argv)
+
+    assert exit_.value.code == 2
+    assert said in capsys.readouterr().err
