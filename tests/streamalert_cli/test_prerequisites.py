@@ -41,6 +41,14 @@ def test_readme_states_what_the_code_checks() -> None:
     assert f"{MIN_PYTHON_VERSION} or newer" in stated
 
 
+def test_the_folders_said_safe_to_delete_are_ignored_by_git() -> None:
+    said = re.findall(r"^\| `([^`]+/)` \|", readme_prerequisites(), re.MULTILINE)
+    ignored = (REPO / ".gitignore").read_text().splitlines()
+
+    assert said == [".venv/", "build/", "build/terraform/*/.terraform/", ".venv-tox/", ".tox/"]
+    assert all(folder.split("/")[0] + "/" in ignored for folder in said)
+
+
 def test_no_other_doc_states_a_version_of_its_own() -> None:
     deploy_doc = (REPO / "docs" / "deploy.md").read_text()
     assert "(../README.md#prerequisites)" in deploy_doc
