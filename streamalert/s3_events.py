@@ -37,6 +37,11 @@ class S3Object:
     bucket: str
     key: str
 
+    @property
+    def folder(self) -> str:
+        """The key up to its last '/' included ('' for a key at the bucket's root)."""
+        return self.key[: self.key.rfind("/") + 1]
+
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
 
@@ -56,48 +61,40 @@ class Notification:
     is_test_event: bool = False
 
 
-NewObject = tuple[str, str, str]
-"""One new object as ``(bucket, folder, name)``: the key is ``folder + name``, split after its last '/'."""
+_NewObject = tuple[str, str, str]
+"""One new object as ``(bucket, folder, name)`` while a body is read: the key is ``folder + name``."""
 
 
-class Announced(NamedTuple):
-    """A ``Notification`` in plain tuples, for loops over thousands of messages."""
+class _Announced(NamedTuple):
+    """What a body announces, in plain tuples while it is read."""
 
-    objects: tuple[NewObject, ...]
+    objects: tuple[_NewObject, ...]
     skipped: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     is_test_event: bool = False
 
 
-def parse_notification(body: str) -> Notification:
-    """Read one SQS message body (an S3 notification, possibly wrapped by SNS).
+def read_notification(body: str) -> Notification:
+    """Read one SQS message body: an S3 event notification, possibly wrapped by SNS. The one reader of a
+    body, for every function.
 
     Raises NotificationError when the body is not a string, not JSON, or holds no S3 records.
     """
-    announced = read_announced(body)
-    return Notification(
-        objects=tuple(S3Object(bucket, folder + name) for bucket, folder, name in announced.objects),
-        skipped=announced.skipped,
-        problems=announced.problems,
-        is_test_event=announced.is_test_event,
-    )
+    read = _read(body)
+    if isinstance(read, _Announced):
+        return Notification(
+            objects=tuple(S3Object(bucket, folder + name) for bucket, folder, name in read.objects),
+            skipped=read.skipped,
+            problems=read.problems,
+            is_test_event=read.is_test_event,
+        )
+    bucket, folder, name = read
+    return Notification(objects=(S3Object(bucket, folder + name),))
 
 
-def read_announced(body: str) -> Announced:
-    """``parse_notification`` without building objects: what the body announces, as tuples.
-
-    Raises NotificationError when the body is not a string, not JSON, or holds no S3 records.
-    """
-    read = read_body(body)
-    return read if isinstance(read, Announced) else Announced(objects=(read,))
-
-
-def read_body(body: str) -> NewObject | Announced:
-    """What the body announces, as ``read_announced`` but the usual body (one new object, nothing
-    skipped, no problem) gives its object alone: a refresh reads thousands of them a run.
-
-    Raises NotificationError when the body is not a string, not JSON, or holds no S3 records.
-    """
+def _read(body: str) -> _NewObject | _Announced:
+    """What the body announces; the usual body (one new object, nothing skipped, no problem) as its
+    object alone, read the shortest way."""
     if _s3_fast is None or not isinstance(body, str):  # msgspec would read bytes, and fail on None
         return _read_standard(body)
     try:
@@ -122,7 +119,7 @@ def read_body(body: str) -> NewObject | Announced:
     return _read_standard(body) if read is None else read
 
 
-def _read_standard(body: str) -> NewObject | Announced:
+def _read_standard(body: str) -> _NewObject | _Announced:
     """What the body announces, read with the standard library: the path that decides every case."""
     if not isinstance(body, str):  # json.loads would read bytes: a body is text, as SQS delivers it
         raise NotificationError(f"body is {type(body).__name__}, not a string")
@@ -135,7 +132,7 @@ def _read_standard(body: str) -> NewObject | Announced:
     if not isinstance(document, dict):
         raise NotificationError(f"body is JSON {type(document).__name__}, not an object")
     if document.get("Event") == _TEST_EVENT:
-        return Announced(objects=(), is_test_event=True)
+        return _Announced(objects=(), is_test_event=True)
     records = document.get("Records")
     if not isinstance(records, list) or not records:
         raise NotificationError("body holds no Records")
@@ -178,7 +175,7 @@ def _decode_name(folder: str, raw_name: str) -> tuple[str, str]:
 _DECODED_FOLDERS: dict[str, str] = {}
 
 
-def _read_fast(document: _s3_fast.Body) -> NewObject | Announced | None:
+def _read_fast(document: _s3_fast.Body) -> _NewObject | _Announced | None:
     """What a body msgspec decoded announces, if it reads outright; None for the standard path to decide."""
     if document.Event is not _s3_fast.UNSET:
         return None
@@ -195,7 +192,7 @@ def _read_fast(document: _s3_fast.Body) -> NewObject | Announced | None:
     return _read_fast_records(records)
 
 
-def _read_fast_records(records: list[_s3_fast.Record]) -> NewObject | Announced | None:
+def _read_fast_records(records: list[_s3_fast.Record]) -> _NewObject | _Announced | None:
     plain: list[tuple[str, str, str]] = []
     for record in records:
         s3 = record.s3
@@ -204,20 +201,20 @@ def _read_fast_records(records: list[_s3_fast.Record]) -> NewObject | Announced 
         if not bucket or not raw_key:
             return None
         plain.append((bucket, raw_key, record.eventName))
-    objects: dict[NewObject, None] = {}
+    objects: dict[_NewObject, None] = {}
     skipped: list[str] = []
     for bucket, raw_key, event_name in plain:
-        _sort_object(bucket, *split_key(raw_key), event_name, objects=objects, skipped=skipped)
+        _classify_object(bucket, *split_key(raw_key), event_name, objects=objects, skipped=skipped)
     return _result(objects, skipped, [])
 
 
-def _sort_object(
+def _classify_object(
     bucket: str,
     folder: str,
     name: str,
     event_name: str,
     *,
-    objects: dict[NewObject, None],
+    objects: dict[_NewObject, None],
     skipped: list[str],
 ) -> None:
     if not event_name.startswith(_CREATED_PREFIX):
@@ -237,8 +234,8 @@ def _load_json(text: str) -> Any:
         raise NotificationError("body is JSON nested deeper than can be read") from err
 
 
-def _read_records(records: list[Any]) -> NewObject | Announced:
-    objects: dict[NewObject, None] = {}
+def _read_records(records: list[Any]) -> _NewObject | _Announced:
+    objects: dict[_NewObject, None] = {}
     skipped: list[str] = []
     problems: list[str] = []
     for index, record in enumerate(records):
@@ -247,17 +244,19 @@ def _read_records(records: list[Any]) -> NewObject | Announced:
         except NotificationError as err:
             problems.append(f"record {index}: {err}")
             continue
-        _sort_object(bucket, *split_key(raw_key), event_name, objects=objects, skipped=skipped)
+        _classify_object(bucket, *split_key(raw_key), event_name, objects=objects, skipped=skipped)
     if not objects and not skipped:
         raise NotificationError("body holds no S3 records: " + "; ".join(problems))
     return _result(objects, skipped, problems)
 
 
-def _result(objects: dict[NewObject, None], skipped: list[str], problems: list[str]) -> NewObject | Announced:
-    """What ``read_body`` gives: the object alone when it is all the body announces."""
+def _result(
+    objects: dict[_NewObject, None], skipped: list[str], problems: list[str]
+) -> _NewObject | _Announced:
+    """What ``_read`` gives: the object alone when it is all the body announces."""
     if len(objects) == 1 and not skipped and not problems:
         return next(iter(objects))
-    return Announced(objects=tuple(objects), skipped=tuple(skipped), problems=tuple(problems))
+    return _Announced(objects=tuple(objects), skipped=tuple(skipped), problems=tuple(problems))
 
 
 def _read_record(record: Any) -> tuple[str, str, str]:

@@ -28,7 +28,7 @@ from streamalert.constants import (
     alerts_queue_name,
     athena_queue_name,
 )
-from streamalert.s3_events import NotificationError, S3Object, parse_notification
+from streamalert.s3_events import NotificationError, S3Object, read_notification
 from streamalert_cli.common import Progress, StepFailed
 from streamalert_cli.local_handlers import DeployedHandlers, one_line, s3_event, sqs_event
 from streamalert_cli.packaging import Package
@@ -198,7 +198,7 @@ def _peek_notification(sqs: Any, queue_name: str, s3_object: S3Object) -> str:
 
 def _announced(body: str) -> tuple[S3Object, ...]:
     try:
-        return parse_notification(body).objects
+        return read_notification(body).objects
     except NotificationError:
         return ()
 

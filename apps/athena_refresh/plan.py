@@ -21,7 +21,7 @@ from streamalert.partitions import (
     conform_to_table,
     partition_from_key,
 )
-from streamalert.s3_events import Announced, NotificationError, read_body
+from streamalert.s3_events import NotificationError, read_notification
 from streamalert.sqs import QueueMessage
 
 LOGGER = get_logger(__name__)
@@ -123,40 +123,39 @@ class Planner:
         add_planned = plan.messages.append
         for message in messages:
             try:
-                read = read_body(message.body)
+                notification = read_notification(message.body)
             except NotificationError as err:
                 planned = PlannedMessage(message)
                 add_planned(planned)
                 self._keep(planned, f"not an S3 notification: {err}")
                 continue
-            if isinstance(read, Announced):
-                objects, skipped, problems, is_test_event = read
-                if is_test_event:
-                    LOGGER.debug(
-                        "S3 test event (sent when a bucket notification is set up): nothing to register, "
-                        "its message is deleted",
-                        extra=context(message_id=message.message_id),
-                    )
-            else:  # the usual message, one new object: the shortest way
-                bucket, folder, _ = read
-                known = folder_needs.get((bucket, folder))
+            objects = notification.objects
+            if len(objects) == 1 and not notification.skipped and not notification.problems:
+                # the usual message, one new object: a folder seen before needs what it needed then
+                known = folder_needs.get((objects[0].bucket, objects[0].folder))
                 if known is not None:
                     add_planned(PlannedMessage(message, known))
                     continue
-                objects, skipped, problems = (read,), (), ()
             planned = PlannedMessage(message)
             add_planned(planned)
-            if problems or skipped:
-                self._report(planned, problems, skipped)
+            if notification.is_test_event:
+                LOGGER.debug(
+                    "S3 test event (sent when a bucket notification is set up): nothing to register, "
+                    "its message is deleted",
+                    extra=context(message_id=message.message_id),
+                )
+            if notification.problems or notification.skipped:
+                self._report(planned, notification.problems, notification.skipped)
             needs: set[Need] = set()
-            for bucket, folder, name in objects:
-                known = folder_needs.get((bucket, folder))
+            for s3_object in objects:
+                folder = (s3_object.bucket, s3_object.folder)
+                known = folder_needs.get(folder)
                 if known is None:
-                    need = self._need(bucket, folder + name, plan, missing_tables)
+                    need = self._need(s3_object.bucket, s3_object.key, plan, missing_tables)
                     if isinstance(need, str):
                         self._keep(planned, need)
                         continue
-                    known = folder_needs[(bucket, folder)] = frozenset((need,))
+                    known = folder_needs[folder] = frozenset((need,))
                 needs.update(known)
             planned.needs = frozenset(needs)
         return plan

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from streamalert.s3_events import Notification, NotificationError, parse_notification
+from streamalert.s3_events import Notification, NotificationError, read_notification
 
 _S3_SOURCE = "aws:s3"
 _KINESIS_SOURCE = "aws:kinesis"
@@ -50,7 +50,7 @@ def s3_notification(event: Any) -> Notification | None:
     """
     if _records(event, _S3_SOURCE) is not None:
         # The same reading as the refresh function's: keys decoded, folder markers and deletions skipped
-        return parse_notification(json.dumps(event))
+        return read_notification(json.dumps(event))
     messages = _records(event, _SNS_SOURCE)
     if messages is None:
         return None
@@ -58,7 +58,7 @@ def s3_notification(event: Any) -> Notification | None:
     problems: list[str] = []
     for index, record in enumerate(messages):
         try:
-            notifications.append(parse_notification(_sns_message(record)))
+            notifications.append(read_notification(_sns_message(record)))
         except NotificationError as err:
             problems.append(f"SNS record {index}: {err}")
     if not notifications:

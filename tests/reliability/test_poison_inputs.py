@@ -391,7 +391,7 @@ bodies = st.one_of(
 
 def read(body: str) -> object:
     try:
-        return s3_events.read_announced(body)
+        return s3_events.read_notification(body)
     except s3_events.NotificationError as err:
         return f"NotificationError: {err}"
 

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 
 from streamalert import s3_events
-from streamalert.s3_events import Announced, NotificationError, S3Object, parse_notification, read_body
+from streamalert.s3_events import NotificationError, S3Object, read_notification
 from tests.helpers import S3_TEST_EVENT, s3_body, s3_record, sns_wrapped
 
 BUCKET = "acme-data"
@@ -20,7 +20,7 @@ def body_of(*records: object) -> str:
 
 
 def test_plain_body_announces_its_object() -> None:
-    notification = parse_notification(s3_body((BUCKET, "cloudtrail/2024/01/02/03/file.gz")))
+    notification = read_notification(s3_body((BUCKET, "cloudtrail/2024/01/02/03/file.gz")))
 
     assert notification.objects == (S3Object(BUCKET, "cloudtrail/2024/01/02/03/file.gz"),)
     assert notification.skipped == ()
@@ -29,7 +29,7 @@ def test_plain_body_announces_its_object() -> None:
 
 
 def test_sns_wrapped_body_is_unwrapped() -> None:
-    notification = parse_notification(sns_wrapped(s3_body((BUCKET, "alerts/dt=2024-01-01-05/a.json"))))
+    notification = read_notification(sns_wrapped(s3_body((BUCKET, "alerts/dt=2024-01-01-05/a.json"))))
 
     assert notification.objects == (S3Object(BUCKET, "alerts/dt=2024-01-01-05/a.json"),)
 
@@ -40,7 +40,7 @@ def test_object_prints_as_s3_url() -> None:
 
 @pytest.mark.parametrize("body", [S3_TEST_EVENT, sns_wrapped(S3_TEST_EVENT)], ids=["plain", "sns"])
 def test_s3_test_event_is_recognised(body: str) -> None:
-    notification = parse_notification(body)
+    notification = read_notification(body)
 
     assert notification.is_test_event
     assert notification.objects == ()
@@ -56,7 +56,7 @@ def test_s3_test_event_is_recognised(body: str) -> None:
     ],
 )
 def test_folder_markers_are_skipped_not_registered(key: str) -> None:
-    notification = parse_notification(s3_body((BUCKET, key)))
+    notification = read_notification(s3_body((BUCKET, key)))
 
     assert notification.objects == ()
     assert len(notification.skipped) == 1
@@ -70,7 +70,7 @@ def test_folder_markers_are_skipped_not_registered(key: str) -> None:
 def test_events_other_than_object_creation_are_skipped(event_name: str) -> None:
     body = body_of(s3_record(BUCKET, "a/dt=1/x.json", event_name))
 
-    notification = parse_notification(body)
+    notification = read_notification(body)
 
     assert notification.objects == ()
     assert len(notification.skipped) == 1
@@ -87,7 +87,7 @@ def test_events_other_than_object_creation_are_skipped(event_name: str) -> None:
     ],
 )
 def test_every_kind_of_object_creation_is_registered(event_name: str) -> None:
-    notification = parse_notification(body_of(s3_record(BUCKET, "a/dt=1/x.json", event_name)))
+    notification = read_notification(body_of(s3_record(BUCKET, "a/dt=1/x.json", event_name)))
 
     assert notification.objects == (S3Object(BUCKET, "a/dt=1/x.json"),)
 
@@ -121,14 +121,14 @@ def test_every_kind_of_object_creation_is_registered(event_name: str) -> None:
 )
 def test_bodies_that_are_no_s3_notification_are_refused(body: str, match: str) -> None:
     with pytest.raises(NotificationError, match=match):
-        parse_notification(body)
+        read_notification(body)
 
 
 def test_non_s3_record_beside_a_good_one_keeps_the_good_object_and_records_a_problem() -> None:
     foreign = {"eventSource": "aws:sqs", "body": "{}"}
     body = body_of(foreign, s3_record(BUCKET, "a/dt=1/x.json"))
 
-    notification = parse_notification(body)
+    notification = read_notification(body)
 
     assert notification.objects == (S3Object(BUCKET, "a/dt=1/x.json"),)
     assert len(notification.problems) == 1
@@ -161,7 +161,7 @@ def _without(path: tuple[str, ...]) -> dict[str, object]:
 def test_unreadable_record_is_a_problem_beside_good_objects(bad_record: object, match: str) -> None:
     body = body_of(s3_record(BUCKET, "a/dt=1/good.json"), bad_record)
 
-    notification = parse_notification(body)
+    notification = read_notification(body)
 
     assert notification.objects == (S3Object(BUCKET, "a/dt=1/good.json"),)
     assert len(notification.problems) == 1
@@ -173,7 +173,7 @@ def test_body_whose_every_record_is_unreadable_is_refused_with_the_reasons() -> 
     body = body_of(_without(("s3", "object", "key")), {"eventSource": "aws:sns"})
 
     with pytest.raises(NotificationError, match=r"record 0: .*; record 1: .*aws:sns"):
-        parse_notification(body)
+        read_notification(body)
 
 
 def test_body_with_only_skipped_records_is_not_an_error() -> None:
@@ -182,7 +182,7 @@ def test_body_with_only_skipped_records_is_not_an_error() -> None:
         s3_record(BUCKET, "a/dt=1/x.json", "ObjectRemoved:Delete"),
     )
 
-    notification = parse_notification(body)
+    notification = read_notification(body)
 
     assert notification.objects == ()
     assert len(notification.skipped) == 2
@@ -201,20 +201,20 @@ def test_body_with_only_skipped_records_is_not_an_error() -> None:
 def test_keys_are_url_decoded_as_s3_encodes_them(encoded_key: str, decoded_key: str) -> None:
     record = s3_record(BUCKET, encoded_key, encode=False)
 
-    notification = parse_notification(body_of(record))
+    notification = read_notification(body_of(record))
 
     assert notification.objects == (S3Object(BUCKET, decoded_key),)
 
 
 def test_encoded_folder_marker_is_skipped_after_decoding() -> None:
-    notification = parse_notification(body_of(s3_record(BUCKET, "a/_%24folder%24", encode=False)))
+    notification = read_notification(body_of(s3_record(BUCKET, "a/_%24folder%24", encode=False)))
 
     assert notification.objects == ()
     assert notification.skipped == (f"s3://{BUCKET}/a/_$folder$: folder marker",)
 
 
 def test_key_helper_round_trip_decodes_spaces_and_unicode() -> None:
-    notification = parse_notification(s3_body((BUCKET, "a/dt=2024/résumé de mai.json")))
+    notification = read_notification(s3_body((BUCKET, "a/dt=2024/résumé de mai.json")))
 
     assert notification.objects == (S3Object(BUCKET, "a/dt=2024/résumé de mai.json"),)
 
@@ -228,7 +228,7 @@ def test_several_records_in_one_notification_are_kept_in_order_without_duplicate
         (BUCKET, "a/dt=2/y.json"),
     )
 
-    notification = parse_notification(body)
+    notification = read_notification(body)
 
     assert notification.objects == (
         S3Object(BUCKET, "a/dt=1/x.json"),
@@ -243,7 +243,7 @@ def test_same_key_encoded_differently_is_one_object() -> None:
         s3_record(BUCKET, "a/dt=1/x.json", encode=False),
     )
 
-    assert parse_notification(body).objects == (S3Object(BUCKET, "a/dt=1/x.json"),)
+    assert read_notification(body).objects == (S3Object(BUCKET, "a/dt=1/x.json"),)
 
 
 @pytest.fixture(params=["msgspec", "stdlib"])
@@ -267,8 +267,12 @@ def reader_path(request: pytest.FixtureRequest) -> Iterator[None]:
     ],
     ids=["one record", "one object twice", "sns"],
 )
-def test_read_body_gives_the_one_new_object_alone(body: str) -> None:
-    assert read_body(body) == (BUCKET, "a/dt=1/", "x y.json")
+def test_one_new_object_is_read_alone_on_either_path(body: str) -> None:
+    notification = read_notification(body)
+
+    assert notification.objects == (S3Object(BUCKET, "a/dt=1/x y.json"),)
+    assert notification.objects[0].folder == "a/dt=1/"
+    assert (notification.skipped, notification.problems) == ((), ())
 
 
 @pytest.mark.usefixtures("reader_path")
@@ -277,20 +281,17 @@ def test_read_body_gives_the_one_new_object_alone(body: str) -> None:
     [
         (
             s3_body((BUCKET, "a/x.json"), (BUCKET, "b/y.json")),
-            ((BUCKET, "a/", "x.json"), (BUCKET, "b/", "y.json")),
+            (S3Object(BUCKET, "a/x.json"), S3Object(BUCKET, "b/y.json")),
         ),
         (s3_body((BUCKET, "a/")), ()),
         (body_of(s3_record(BUCKET, "a/x.json", "ObjectRemoved:Delete")), ()),
-        (body_of(s3_record(BUCKET, "a/x.json"), {"eventSource": "aws:sqs"}), ((BUCKET, "a/", "x.json"),)),
+        (body_of(s3_record(BUCKET, "a/x.json"), {"eventSource": "aws:sqs"}), (S3Object(BUCKET, "a/x.json"),)),
         (S3_TEST_EVENT, ()),
     ],
     ids=["two objects", "folder marker", "removal", "a problem beside", "test event"],
 )
-def test_read_body_gives_every_other_body_whole(body: str, expected: tuple[object, ...]) -> None:
-    read = read_body(body)
-
-    assert isinstance(read, Announced)
-    assert read.objects == expected
+def test_every_other_body_is_read_whole_on_either_path(body: str, expected: tuple[object, ...]) -> None:
+    assert read_notification(body).objects == expected
 
 
 @pytest.mark.parametrize(
@@ -308,14 +309,14 @@ def test_msgspec_reads_the_bodies_s3_writes_without_the_standard_path(
     body: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("msgspec")
-    expected = read_body(body)
+    expected = read_notification(body)
 
     def refuse(_body: str) -> None:
         raise AssertionError("read the standard way")
 
     monkeypatch.setattr(s3_events, "_read_standard", refuse)
 
-    assert read_body(body) == expected
+    assert read_notification(body) == expected
 
 
 @pytest.mark.parametrize("fast_path", [True, False], ids=["msgspec", "standard-library"])
@@ -343,4 +344,4 @@ def test_body_that_is_not_a_string_is_refused_by_either_reader(
         mock.patch.object(s3_events, "_s3_fast", reader),
         pytest.raises(NotificationError, match=f"body is {kind}, not a string"),
     ):
-        read_body(body)  # type: ignore[arg-type]
+        read_notification(body)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streamalert import s3_events
-from streamalert.s3_events import NotificationError, read_body, split_key
+from streamalert.s3_events import NotificationError, read_notification, split_key
 
 pytest.importorskip("msgspec")
 
@@ -37,13 +37,13 @@ KEY_PARTS = [
 
 
 def stdlib_only() -> AbstractContextManager[object]:
-    """read_body as it reads bodies where msgspec is not installed."""
+    """read_notification as it reads bodies where msgspec is not installed."""
     return mock.patch.object(s3_events, "_s3_fast", None)
 
 
 def outcome(body: object) -> tuple[str, object]:
     try:
-        return "read", read_body(body)  # type: ignore[arg-type]
+        return "read", read_notification(body)  # type: ignore[arg-type]
     except NotificationError as err:
         return "refused", str(err)
 

@@ -287,7 +287,8 @@ def test_the_runtime_python_reads_notifications_with_the_vendored_msgspec(tmp_pa
         "from streamalert import s3_events\n"
         "def refuse(body): raise AssertionError('read the standard way')\n"
         "s3_events._read_standard = refuse\n"
-        "print(json.dumps([s3_events._s3_fast is not None, s3_events.read_body(sys.stdin.read())]))"
+        "objects = s3_events.read_notification(sys.stdin.read()).objects\n"
+        "print(json.dumps([s3_events._s3_fast is not None, [[o.bucket, o.key] for o in objects]]))"
     )
 
     result = subprocess.run(
@@ -299,7 +300,7 @@ def test_the_runtime_python_reads_notifications_with_the_vendored_msgspec(tmp_pa
         check=True,
     )
 
-    assert json.loads(result.stdout) == [True, ["acme-data", "logs/dt=2024-01-01-05/", "x.json"]]
+    assert json.loads(result.stdout) == [True, [["acme-data", "logs/dt=2024-01-01-05/x.json"]]]
 
 
 def test_a_wheel_put_in_the_wheel_folder_is_used_without_a_package_index(

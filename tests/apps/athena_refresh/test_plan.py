@@ -19,7 +19,7 @@ from streamalert.partitions import (
     conform_to_table,
     partition_from_key,
 )
-from streamalert.s3_events import NotificationError, parse_notification
+from streamalert.s3_events import NotificationError, read_notification
 from streamalert.sqs import QueueMessage
 
 ROUTES = (
@@ -108,7 +108,7 @@ def test_planner_remembering_folders_gives_what_each_object_alone_gives(
     first_location: dict[tuple[str, tuple[str, ...]], str] = {}  # a partition's folder: the first planned
     for planned in plan.messages:
         try:
-            notification = parse_notification(planned.message.body)
+            notification = read_notification(planned.message.body)
         except NotificationError:
             assert (planned.needs, len(planned.keep_reasons)) == (set(), 1)
             continue
