@@ -81,21 +81,21 @@ class SqsQueue:
         ]
 
     def delete(
-        self, messages: Sequence[QueueMessage], time_left: Callable[[], bool] = lambda: True
+        self, messages: Sequence[QueueMessage], may_call: Callable[[], bool] = lambda: True
     ) -> list[QueueMessage]:
         """Delete messages with DeleteMessageBatch, 10 a call; returns the ones that were not deleted.
 
-        Entries that failed are sent again, only they, a bounded number of times. Once ``time_left()`` is
+        Entries that failed are sent again, only they, a bounded number of times. Once ``may_call()`` is
         false, or a call fails outright, what is not deleted yet is returned as it is (it will be received
         again): what earlier calls deleted stays counted as deleted.
         """
         unique = list({message.message_id: message for message in messages}.values())
         failed: list[QueueMessage] = []
         for start in range(0, len(unique), SQS_MAX_BATCH):
-            if not time_left():
+            if not may_call():
                 return failed + unique[start:]
             try:
-                failed.extend(self._delete_chunk(unique[start : start + SQS_MAX_BATCH], time_left))
+                failed.extend(self._delete_chunk(unique[start : start + SQS_MAX_BATCH], may_call))
             except (ClientError, BotoCoreError) as err:
                 LOGGER.error(
                     "Deleting messages failed: they will be received again",
@@ -104,14 +104,14 @@ class SqsQueue:
                 return failed + unique[start:]
         return failed
 
-    def _delete_chunk(self, chunk: list[QueueMessage], time_left: Callable[[], bool]) -> list[QueueMessage]:
+    def _delete_chunk(self, chunk: list[QueueMessage], may_call: Callable[[], bool]) -> list[QueueMessage]:
         """The chunk's messages not deleted. The first call failing outright raises (nothing of the chunk
         is known deleted); a re-send failing outright leaves only the entries it re-sent: the first call's
         deletes stand."""
         pending = chunk
         given_up: list[QueueMessage] = []
         for attempt in range(1 + _MAX_DELETE_RESENDS):
-            if attempt and not time_left():
+            if attempt and not may_call():
                 break
             by_id = {message.message_id: message for message in pending}
             entries: list[Any] = [
