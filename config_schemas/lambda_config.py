@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -10,6 +11,7 @@ from marshmallow import ValidationError, post_load, validates_schema
 from config_schemas.fields import (
     SourceTableMap,
     StrictBoolean,
+    StrictField,
     StrictInteger,
     StrictList,
     StrictNested,
@@ -24,6 +26,7 @@ from config_schemas.fields import (
 from config_schemas.models import (
     AlertProcessorConfig,
     AthenaRefreshConfig,
+    BucketKey,
     LambdaConfig,
     RefreshType,
     RuleInputs,
@@ -43,7 +46,14 @@ RULE_PROCESSOR_BLOCK = "rule_processor_config"
 ALERT_PROCESSOR_BLOCK = "alert_processor_config"
 REFRESH_TYPE_KEY = "refresh_type"
 INPUTS_KEY = "inputs"
+KMS_KEYS_KEY = "kms_keys"
 LOG_LEVELS = ("info", "debug")
+# An IAM policy grants kms:Decrypt on a key's ARN: an alias or a bare key id names no resource there
+_KMS_KEY_ARN = re.compile(r"arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[A-Za-z0-9-]{1,128}")
+_KMS_KEY_EXPECTATION = (
+    "must be the ARN of a KMS key, arn:aws:kms:<region>:<account>:key/<key id> (an alias or a key id "
+    "cannot be granted in a policy)"
+)
 _SCHEDULE_EXPECTATION = "must be a schedule expression, rate(N minutes|hours|days) or cron(...)"
 
 
@@ -143,12 +153,51 @@ def _parse_output(name: Any) -> str:
     return str(name)
 
 
+class BucketKeyMap(StrictField[tuple[BucketKey, ...]]):
+    """``{bucket: key ARN}``, loaded as ``BucketKey`` entries sorted by bucket."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("must be an object mapping input buckets to the ARNs of their KMS keys", **kwargs)
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> tuple[BucketKey, ...]:
+        if not isinstance(value, Mapping):
+            raise self.refuse(value)
+        errors = {
+            bucket: [f"{_KMS_KEY_EXPECTATION}, got {describe(arn)}"]
+            for bucket, arn in value.items()
+            if not (isinstance(arn, str) and _KMS_KEY_ARN.fullmatch(arn))
+        }
+        if errors:
+            raise ValidationError(errors)
+        return tuple(sorted(BucketKey(bucket, arn) for bucket, arn in value.items()))
+
+
 class RuleInputsSchema(StrictSchema):
     """``inputs``: the buckets (or bucket/folder sources) and Kinesis streams that Terraform wires to the
-    rule processor. Repeats and overlaps are checked by ``ConfigSchema``, with the refresh's sources."""
+    rule processor, and the KMS keys of input buckets that the deploy cannot learn from the bucket's default
+    encryption. Repeats and overlaps are checked by ``ConfigSchema``, with the refresh's sources."""
 
     s3 = StrictList("must be an array of sources (bucket or bucket/prefix)", parse_source, load_default=tuple)
     kinesis = StrictList("must be an array of Kinesis stream names", _parse_stream, load_default=tuple)
+    kms_keys = BucketKeyMap(load_default=tuple)
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def check_keys_of_input_buckets(self, data: dict[str, Any], original_data: Any, **kwargs: Any) -> None:
+        """A key is given for a bucket of ``s3`` (the rule processor reads no other), checked on the raw map
+        so that a bucket whose key is invalid is checked too; not when ``s3`` itself is invalid."""
+        keys = original_data.get(KMS_KEYS_KEY) if isinstance(original_data, Mapping) else None
+        if "s3" not in data or not isinstance(keys, Mapping):
+            return
+        buckets = {source.bucket for source in data["s3"]}
+        errors = {
+            bucket: [f"is not a bucket of {INPUTS_KEY}.s3: keys are given for the buckets listed there"]
+            for bucket in keys
+            if bucket not in buckets
+        }
+        if errors:
+            raise ValidationError({KMS_KEYS_KEY: errors})
 
     @post_load
     def make_inputs(self, data: dict[str, Any], **kwargs: Any) -> RuleInputs:

@@ -117,12 +117,23 @@ class AthenaRefreshConfig(FunctionSettings):
         return tuple(sorted({route.source.bucket for route in self.routes}))
 
 
+@dataclass(frozen=True, order=True)
+class BucketKey:
+    """A KMS key that encrypts objects of a bucket (SSE-KMS): reading them needs ``kms:Decrypt`` on it."""
+
+    bucket: str
+    key_arn: str
+
+
 @dataclass(frozen=True)
 class RuleInputs:
-    """What Terraform wires to the rule processor: buckets (or folders of them) and Kinesis streams."""
+    """What Terraform wires to the rule processor: buckets (or folders of them) and Kinesis streams.
+    ``kms_keys``: keys named in the config for input buckets whose objects are written with a KMS key that
+    the bucket's default encryption does not name (CloudTrail's trail key, for one)."""
 
     s3: tuple[Source, ...] = ()
     kinesis: tuple[str, ...] = ()
+    kms_keys: tuple[BucketKey, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from config_schemas.models import Config, Source
+from config_schemas.models import BucketKey, Config, Source
 from streamalert.constants import (
     DEFAULT_TERRAFORM_STATE_KEY,
     LAMBDA_ALIAS,
@@ -61,9 +61,12 @@ _IAM_LITERALS = {"$": "${$}", "*": "${*}", "?": "${?}"}
 
 @dataclass(frozen=True)
 class DeployTarget:
-    """Where a deployment goes: the embedded emulator (local state) or AWS (an S3 backend)."""
+    """Where a deployment goes: the embedded emulator (local state) or AWS (an S3 backend).
+    ``input_keys``: the KMS keys of the data buckets as the AWS account tells them (their default
+    encryption, read by the deploy's preflight); none on the local target."""
 
     local: bool
+    input_keys: tuple[BucketKey, ...] = ()
 
 
 AWS_TARGET = DeployTarget(local=False)

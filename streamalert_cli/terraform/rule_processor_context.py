@@ -125,7 +125,14 @@ def rule_processor_context(
             prefix,
             memory=block.memory,
             timeout=block.timeout,
-            policy=_rule_policy(block, arns, log_group, dead_letter_name, alerts_queue_name(prefix)),
+            policy=_rule_policy(
+                block,
+                arns,
+                log_group,
+                dead_letter_name,
+                alerts_queue_name(prefix),
+                keys=input_key_arns(block, target),
+            ),
         ),
         log_group=log_group_context(log_group),
         dead_letter_queue=DeadLetterQueueContext(
@@ -171,10 +178,17 @@ def rule_processor_context(
 
 
 def _rule_policy(
-    block: RuleProcessorConfig, arns: Arns, log_group: str, dead_letter_name: str, alerts_queue: str
+    block: RuleProcessorConfig,
+    arns: Arns,
+    log_group: str,
+    dead_letter_name: str,
+    alerts_queue: str,
+    *,
+    keys: tuple[str, ...],
 ) -> dict[str, Any]:
-    """What the rule processor calls: GetObject on its sources, GetQueueUrl and SendMessage(Batch) on the
-    alerts queue; what Lambda does with its role: send failed events to the DLQ, read the streams."""
+    """What the rule processor calls: GetObject on its sources (and Decrypt on their ``keys``, which S3
+    calls with the reader's rights), GetQueueUrl and SendMessage(Batch) on the alerts queue; what Lambda
+    does with its role: send failed events to the DLQ, read the streams."""
     statements: list[dict[str, Any]] = [
         allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [arns.log_group(log_group)]),
         allow("SendAlerts", ["sqs:GetQueueUrl", "sqs:SendMessage"], [arns.regional("sqs", alerts_queue)]),
@@ -182,7 +196,20 @@ def _rule_policy(
     ]
     if block.inputs.s3:
         statements.append(allow("ReadInputObjects", ["s3:GetObject"], object_arns(arns, block.inputs.s3)))
+    if keys:
+        statements.append(allow("DecryptInputObjects", ["kms:Decrypt"], list(keys)))
     if block.inputs.kinesis:
         streams = sorted(arns.regional("kinesis", f"stream/{name}") for name in block.inputs.kinesis)
         statements.append(allow("ReadInputStreams", list(KINESIS_READ_ACTIONS), streams))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def input_key_arns(block: RuleProcessorConfig, target: DeployTarget) -> tuple[str, ...]:
+    """The KMS keys the rule processor decrypts its objects with (S3 asks KMS with the reader's rights):
+    those of lambda.json's ``inputs.kms_keys`` and those the target's buckets name, of its input buckets
+    only, sorted. None on the local target, whose stand-in buckets are not encrypted with KMS."""
+    if target.local:
+        return ()
+    buckets = set(block.buckets)
+    keys = (*block.inputs.kms_keys, *target.input_keys)
+    return tuple(sorted({key.key_arn for key in keys if key.bucket in buckets}))

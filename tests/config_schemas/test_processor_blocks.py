@@ -19,6 +19,7 @@ from config_schemas.lambda_config import (
 from config_schemas.models import (
     AlertProcessorConfig,
     AthenaRefreshConfig,
+    BucketKey,
     Config,
     FunctionSettings,
     RuleInputs,
@@ -132,7 +133,10 @@ def test_inputs_must_list_something(inputs: Any) -> None:
         ({"kinesis": ["x" * 129]}, f"{RULE}.inputs.kinesis[0]: Not a valid Kinesis stream name"),
         ({"kinesis": [""]}, f'{RULE}.inputs.kinesis[0]: Not a valid Kinesis stream name: ""'),
         ({"kinesis": [None]}, f"{RULE}.inputs.kinesis[0]: a stream name must be a string, got null"),
-        ({"kinesis": ["a"], "sqs": ["q"]}, f"{RULE}.inputs.sqs: unknown key; allowed keys: s3, kinesis"),
+        (
+            {"kinesis": ["a"], "sqs": ["q"]},
+            f"{RULE}.inputs.sqs: unknown key; allowed keys: s3, kinesis, kms_keys",
+        ),
     ],
 )
 def test_invalid_inputs(inputs: dict[str, Any], line: str) -> None:
@@ -199,6 +203,48 @@ def test_a_stream_listed_twice_after_substitution() -> None:
         f'lambda.json: {RULE}.inputs.kinesis[1]: stream "acme_s" is already listed at inputs.kinesis[0]; '
         "list it once"
     ]
+
+
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_kms_keys_of_input_buckets_with_prefix_substituted() -> None:
+    block = rule_block(
+        {"inputs": {"s3": ["<prefix>-trail/AWSLogs", "acme-logs"], "kms_keys": {"<prefix>-trail": KEY_ARN}}}
+    )
+
+    assert block.inputs.kms_keys == (BucketKey("acme-trail", KEY_ARN),)
+    assert rule_block({"inputs": {"s3": ["acme-logs"]}}).inputs.kms_keys == ()
+
+
+def test_every_wrong_kms_key_is_reported() -> None:
+    lines = errors(
+        {
+            RULE: {
+                "inputs": {
+                    "s3": ["acme-logs"],
+                    "kms_keys": {"acme-logs": "alias/cloudtrail", "acme-other": KEY_ARN},
+                }
+            }
+        }
+    )
+
+    assert lines == [
+        f"lambda.json: {RULE}.inputs.kms_keys.acme-logs: must be the ARN of a KMS key, "
+        "arn:aws:kms:<region>:<account>:key/<key id> (an alias or a key id cannot be granted in a policy), "
+        'got "alias/cloudtrail" (a string)',
+        f"lambda.json: {RULE}.inputs.kms_keys.acme-other: is not a bucket of inputs.s3: keys are given for "
+        "the buckets listed there",
+    ]
+
+
+def test_kms_keys_must_be_an_object() -> None:
+    [line] = errors({RULE: {"inputs": {"s3": ["acme-logs"], "kms_keys": [KEY_ARN]}}})
+
+    assert line.startswith(
+        f"lambda.json: {RULE}.inputs.kms_keys: must be an object mapping input buckets to the ARNs of their "
+        'KMS keys, got ["arn:aws:kms:'
+    )
 
 
 @pytest.mark.parametrize("logs", [None, {}])

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from config_schemas.models import BucketKey
 from streamalert_cli.processors import by_name
 from streamalert_cli.terraform.context import DeployTarget, ModuleContext
 from streamalert_cli.terraform.rule_processor_context import rule_processor_context
@@ -112,6 +113,49 @@ def test_without_kinesis_inputs_no_stream_is_readable() -> None:
 
     assert "ReadInputStreams" not in statements(context)
     assert context.kinesis == ()
+
+
+TRAIL_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+BUCKET_KEY = "arn:aws:kms:us-east-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef"
+
+
+def with_configured_keys(*keys: BucketKey) -> Any:
+    config = fixture_config("all_processors")
+    block = config.rule_processor
+    assert block is not None
+    keyed = replace(block, inputs=replace(block.inputs, kms_keys=keys))
+    return replace(config, lambda_config=replace(config.lambda_config, rule_processor=keyed))
+
+
+def test_objects_are_decrypted_with_the_keys_of_the_input_buckets_only() -> None:
+    config = with_configured_keys(BucketKey("acme-cloudtrail-logs", TRAIL_KEY))
+    target = DeployTarget(
+        local=False,
+        input_keys=(
+            BucketKey("acme-data", BUCKET_KEY),
+            BucketKey("acme-cloudtrail-logs", TRAIL_KEY),
+            BucketKey("acme-data-vpc-only", "arn:aws:kms:us-east-1:123456789012:key/other"),
+        ),
+    )
+
+    granted = statements(rule_processor_context(RULE, config, target))
+
+    assert granted["DecryptInputObjects"] == {
+        "Sid": "DecryptInputObjects",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": [TRAIL_KEY, BUCKET_KEY],
+    }
+
+
+def test_no_decrypt_without_a_key_nor_on_the_local_target() -> None:
+    config = with_configured_keys(BucketKey("acme-cloudtrail-logs", TRAIL_KEY))
+    local = DeployTarget(local=True, input_keys=(BucketKey("acme-data", BUCKET_KEY),))
+
+    assert "DecryptInputObjects" not in statements(rule_processor_context(RULE, config, local))
+    assert "DecryptInputObjects" not in statements(
+        rule_processor_context(RULE, fixture_config("all_processors"))
+    )
 
 
 def test_a_config_without_the_block_is_refused() -> None:

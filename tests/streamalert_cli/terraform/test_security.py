@@ -37,9 +37,11 @@ ON_BEHALF: dict[str, frozenset[str]] = {
         "s3:PutObject",
     },
     # The Kinesis event source mappings read the streams with the function's role (its on-failure
-    # destinations send with sqs:SendMessage, which its code calls too)
+    # destinations send with sqs:SendMessage, which its code calls too); S3 decrypts an SSE-KMS object for
+    # its GetObject with the caller's rights
     "rule_processor": LAMBDA_LOGS
     | {
+        "kms:Decrypt",
         "kinesis:DescribeStream",
         "kinesis:DescribeStreamSummary",
         "kinesis:GetRecords",
