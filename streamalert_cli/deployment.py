@@ -8,17 +8,25 @@ import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
 
-from config_schemas.models import Config
+from config_schemas.models import BucketKey, Config
 from streamalert import aws
 from streamalert_cli.common import Progress, StepFailed, UsageError, validate_config
 from streamalert_cli.local_aws import LocalAws
 from streamalert_cli.packaging import Package, build_package, human_size
+from streamalert_cli.preflight import STEP as PREFLIGHT_STEP
+from streamalert_cli.preflight import (
+    NamedResources,
+    Preflight,
+    PreflightError,
+    PreflightReport,
+    named_resources,
+)
 from streamalert_cli.processors import Processor, deployable, select
 from streamalert_cli.terraform import context, render
 from streamalert_cli.terraform.progress import watch
@@ -27,6 +35,7 @@ from streamalert_cli.terraform.runner import Terraform
 PLAN_FILE = "deploy.tfplan"
 VARS_FILE = "deploy.tfvars.json"
 STATE_FILES = ("terraform.tfstate", "terraform.tfstate.backup")
+KEYS_STEP = "input bucket keys"
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,47 @@ class Deployment:
 
     def check_account(self) -> None:
         check_account(self.config, self.progress)
+
+    def preflight(self) -> None:
+        """Before any plan on AWS: what the config names and the deployment does not create must be there,
+        every problem told at once (PreflightError); the rule processor's policy then grants kms:Decrypt on
+        the keys of its input buckets."""
+        with self.progress.step(PREFLIGHT_STEP) as step:
+            report = self._preflight().check(self.named_resources(), self._configured_keys())
+            if report.problems:
+                raise PreflightError(report.problems)
+            self._take_keys(report)
+            step.detail = report.summary
+        for note in report.notes:
+            self.progress.say(f"{PREFLIGHT_STEP}: {note}")
+
+    def read_input_keys(self) -> None:
+        """The KMS keys of the rule processor's input buckets only (a rollback renders its policy again)."""
+        named = self.named_resources()
+        if not any(bucket.objects_read for bucket in named.buckets):
+            return
+        with self.progress.step(KEYS_STEP) as step:
+            report = self._preflight().keys_only(named, self._configured_keys())
+            if report.problems:
+                raise PreflightError(report.problems, KEYS_STEP)
+            self._take_keys(report)
+            step.detail = report.summary
+
+    def named_resources(self) -> NamedResources:
+        """What the selected processors need that the deployment does not create."""
+        created = {bucket for module in self.module_contexts.values() for bucket in module.owned_buckets}
+        created |= {self.source_bucket, context.state_location(self.config)[0]}
+        return named_resources(self.config, {p.module for p in self.selected}, created)
+
+    def _preflight(self) -> Preflight:
+        return Preflight.for_account(self.config.account)
+
+    def _configured_keys(self) -> tuple[BucketKey, ...]:
+        block = self.config.rule_processor
+        return block.inputs.kms_keys if block is not None else ()
+
+    def _take_keys(self, report: PreflightReport) -> None:
+        self.target = replace(self.target, input_keys=tuple(sorted(set(report.input_keys))))
 
     def render(self) -> None:
         with self.progress.step("render terraform") as step:
@@ -182,11 +232,14 @@ class Deployment:
             outcome = self.terraform.apply(PLAN_FILE, on_event)
             step.detail = outcome.summary or "applied"
 
-    def start_target(self, local_aws: LocalAws | None, stack: ExitStack) -> None:
+    def start_target(self, local_aws: LocalAws | None, stack: ExitStack, *, preflight: bool = True) -> None:
         """Point the run at its target: the emulator (``local_aws``, or one started for this run and
-        stopped with ``stack``), or AWS once the credentials are checked."""
+        stopped with ``stack``), or AWS once the credentials are checked (and, with ``preflight``, what
+        the config names)."""
         if not self.options.local:
             self.check_account()
+            if preflight:
+                self.preflight()
             return
         if local_aws is not None:
             self.endpoint = local_aws.endpoint
@@ -230,9 +283,12 @@ def existing_deployment(
     local_refusal: str,
     out: TextIO | None = None,
     local_aws: LocalAws | None = None,
+    input_keys: bool = True,
 ) -> Iterator[Deployment]:
     """A deployment that already exists, ready for a targeted plan (rollback, destroy): its config
-    validated, its target reached, its Terraform rendered and initialised on the deployed state.
+    validated, its target reached, its Terraform rendered and initialised on the deployed state. With
+    ``input_keys``, the rule processor's policy keeps kms:Decrypt on its buckets' keys (read as the deploy
+    reads them); a destroy, which applies no policy, passes False.
 
     ``--local`` is refused (``local_refusal`` says why) unless ``local_aws``, an emulator a test keeps
     running across commands, is given: the embedded emulator lives for one deploy run only."""
@@ -241,7 +297,9 @@ def existing_deployment(
     progress = Progress(command, out)
     deployment = Deployment(options, validate_config(progress, options.config_dir), progress)
     with ExitStack() as stack:
-        deployment.start_target(local_aws, stack)
+        deployment.start_target(local_aws, stack, preflight=False)
+        if input_keys and not options.local:
+            deployment.read_input_keys()
         deployment.render()
         deployment.init()
         yield deployment

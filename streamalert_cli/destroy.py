@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
 def destroy(options: Options, out: TextIO | None = None, local_aws: LocalAws | None = None) -> int:
     """Destroy the selected processors (``local_aws``: an emulator a test keeps running)."""
     with existing_deployment(
-        COMMAND, options, local_refusal=LOCAL_REFUSAL, out=out, local_aws=local_aws
+        COMMAND, options, local_refusal=LOCAL_REFUSAL, out=out, local_aws=local_aws, input_keys=False
     ) as deployment:
         addresses = deployment.terraform.state_addresses()
         targets, kept = destroy_targets(deployment, addresses)

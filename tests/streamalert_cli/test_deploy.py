@@ -8,10 +8,13 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 from botocore.client import BaseClient
+from moto import mock_aws
 
 from streamalert_cli import destroy, rollback
 from streamalert_cli.deploy import main
@@ -38,6 +41,18 @@ def config_dir(tmp_path: Path) -> Path:
     target = tmp_path / "conf"
     shutil.copytree(BASIC, target)
     return target
+
+
+@pytest.fixture
+def moto() -> Iterator[None]:
+    """moto, holding what the basic config names and the deploy does not create (its preflight checks it):
+    the refresh's data bucket, and the database with the table of that bucket's route."""
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket="acme-firehose-data")
+        glue = boto3.client("glue")
+        glue.create_database(DatabaseInput={"Name": "streamalert"})
+        glue.create_table(DatabaseName="streamalert", TableInput={"Name": "cloudtrail"})
+        yield
 
 
 @pytest.fixture
@@ -174,6 +189,7 @@ def test_plan_runs_every_step_up_to_the_plan(
     assert steps == [
         "validate config",
         "check AWS account",
+        "preflight",
         "render terraform",
         "package athena",
         "upload",
