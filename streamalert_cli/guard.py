@@ -83,22 +83,15 @@ def guarded(
 ) -> int:
     """Run a command's body; known errors become one line on stderr (an invalid config, one line per
     problem) and an exit code. ``usage_errors``: the command's own errors that mean exit 2."""
-    from streamalert.config import ConfigFileError, ConfigValidationError  # marshmallow: not for --help
+    from streamalert.config import ConfigError, ConfigValidationError  # marshmallow: not for --help
 
     stream = err or sys.stderr
     try:
         return body()
-    except ConfigValidationError as error:
-        print(f"{command}: the config is invalid; nothing was changed:", file=stream)
-        for line in error.lines:
-            print(line, file=stream)
-        return EXIT_FAILED
-    except ConfigFileError as error:
-        if debug:
+    except ConfigError as error:
+        if debug and not isinstance(error, ConfigValidationError):
             raise
-        for problem in error.problems or (str(error),):
-            print(f"{command}: {_one_line(problem)}", file=stream)
-        return EXIT_USAGE
+        return _report_config_error(command, error, stream)
     except (*USAGE_ERRORS, *usage_errors) as error:
         if debug:
             raise
@@ -122,6 +115,24 @@ def guarded(
             file=stream,
         )
         return EXIT_FAILED
+
+
+def _report_config_error(command: str, error: Exception, stream: TextIO) -> int:
+    """An invalid config: every problem, a line each (exit 1); an unreadable one: a line per file (exit 2);
+    any other config error (a block the command needs is missing): one line (exit 1)."""
+    from streamalert.config import ConfigFileError, ConfigValidationError
+
+    if isinstance(error, ConfigValidationError):
+        print(f"{command}: the config is invalid; nothing was changed:", file=stream)
+        for line in error.lines:
+            print(line, file=stream)
+        return EXIT_FAILED
+    if isinstance(error, ConfigFileError):
+        for problem in error.problems or (str(error),):
+            print(f"{command}: {_one_line(problem)}", file=stream)
+        return EXIT_USAGE
+    print(f"{command}: {_one_line(str(error))}", file=stream)
+    return EXIT_FAILED
 
 
 def _one_line(text: str) -> str:

@@ -36,6 +36,7 @@ from streamalert.constants import (
     athena_queue_name,
     rule_processor_function_name,
 )
+from streamalert.exceptions import StreamAlertError
 from streamalert_cli.packaging import MSGSPEC, RuntimeWheel
 from streamalert_cli.terraform.alert_processor_context import alert_processor_context
 from streamalert_cli.terraform.athena_refresh_context import athena_refresh_context
@@ -130,8 +131,9 @@ PROCESSOR_CHOICES: tuple[str, ...] = (*(p.cli_name for p in PROCESSORS), ALL)
 REDRIVE_CHOICES: tuple[str, ...] = tuple(p.cli_name for p in PROCESSORS if p.queues is not None)
 
 
-class ProcessorSelectionError(ValueError):
-    """The chosen processor cannot be deployed: unknown, or not configured in lambda.json."""
+class ProcessorSelectionError(StreamAlertError, ValueError):
+    """The chosen processor cannot be deployed: unknown, or not configured in lambda.json (a ValueError
+    too, as it was)."""
 
 
 def by_name(cli_name: str) -> Processor:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from config_schemas.models import Config
+from streamalert.config import MissingBlockError
 from streamalert.constants import (
     ALERTS_KEY_PREFIX,
     DEAD_LETTER_MAX_RECEIVE_COUNT,
@@ -62,7 +63,7 @@ def alert_processor_context(
     The local target gets no mapping: the emulator would try to run the function in a container."""
     block = config.alert_processor
     if block is None:
-        raise ValueError(f"lambda.json has no {processor.config_block} block")
+        raise MissingBlockError(processor.config_block)
     prefix = config.account.prefix
     arns = Arns(config)
     log_group = lambda_log_group_name(processor.function_name(prefix))

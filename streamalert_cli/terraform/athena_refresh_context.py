@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from config_schemas.models import AthenaRefreshConfig, Config, RefreshType, TableRoute
+from streamalert.config import MissingBlockError
 from streamalert.constants import (
     ALERTS_KEY_PREFIX,
     ATHENA_METRICS_NAMESPACE,
@@ -125,7 +126,7 @@ def athena_refresh_context(
     (The same on every target.)"""
     block = config.athena_refresh
     if block is None:
-        raise ValueError(f"lambda.json has no {processor.config_block} block")
+        raise MissingBlockError(processor.config_block)
     prefix = config.account.prefix
     arns = Arns(config)
     function_name = processor.function_name(prefix)

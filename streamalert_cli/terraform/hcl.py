@@ -10,6 +10,8 @@ import math
 import re
 from collections.abc import Mapping
 
+from streamalert.exceptions import StreamAlertError
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 # Longer lists, and lists of lists or mappings, get one item a line (terraform fmt indents them)
 _ONE_LINE_LIMIT = 80
@@ -20,8 +22,8 @@ class Hcl(str):
     """Text that is already valid, quoted HCL: the template finalizer lets only this through."""
 
 
-class HclValueError(TypeError):
-    """A value that has no HCL form (or an identifier that is not one)."""
+class HclValueError(StreamAlertError, TypeError):
+    """A value that has no HCL form (or an identifier that is not one); a TypeError too, as it was."""
 
 
 def hcl(value: object) -> Hcl:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from config_schemas.models import Config, RuleProcessorConfig
+from streamalert.config import MissingBlockError
 from streamalert.constants import (
     QUEUE_RETENTION_SECONDS,
     alerts_queue_name,
@@ -111,7 +112,7 @@ def rule_processor_context(
     On the local target each Kinesis stream gets a stand-in (an AWS account already has its streams)."""
     block = config.rule_processor
     if block is None:
-        raise ValueError(f"lambda.json has no {processor.config_block} block")
+        raise MissingBlockError(processor.config_block)
     prefix = config.account.prefix
     arns = Arns(config)
     log_group = lambda_log_group_name(processor.function_name(prefix))

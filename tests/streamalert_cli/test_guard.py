@@ -1,5 +1,6 @@
 """The exit codes every command follows (streamalert_cli.guard.EXIT_STATUS): 1 for a config the schemas
-refuse, 2 for a config that cannot be read (malformed JSON), whichever command reads it."""
+refuse (or any other config error, one line), 2 for a config that cannot be read (malformed JSON),
+whichever command reads it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from streamalert.config import MissingBlockError
+from streamalert.exceptions import StreamAlertError
 from streamalert_cli import deploy, destroy, redrive, rollback, validate_config
-from streamalert_cli.guard import EXIT_FAILED, EXIT_USAGE
+from streamalert_cli.guard import EXIT_FAILED, EXIT_USAGE, guarded
+from streamalert_cli.processors import ProcessorSelectionError
+from streamalert_cli.terraform.hcl import HclValueError
 
 Main = Callable[[Sequence[str]], int]
 COMMANDS: dict[str, tuple[Main, list[str]]] = {
@@ -57,3 +62,23 @@ def test_an_invalid_config_exits_1(
     assert err[0] == f"{command}: the config is invalid; nothing was changed:"
     assert err[1].startswith("lambda.json: athena_partition_refresh_config.memory: must be an integer")
     assert not (tmp_path / "build").exists()
+
+
+def test_any_other_config_error_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    def body() -> int:
+        raise MissingBlockError("rule_processor_config")
+
+    assert guarded("deploy", False, body) == EXIT_FAILED
+    assert capsys.readouterr().err == "deploy: lambda.json has no rule_processor_config block\n"
+
+
+@pytest.mark.parametrize(
+    ("error", "was"),
+    [
+        (ProcessorSelectionError("unknown processor"), ValueError),
+        (HclValueError("no HCL form"), TypeError),
+    ],
+)
+def test_the_tooling_errors_are_the_projects_and_what_they_were(error: Exception, was: type) -> None:
+    assert isinstance(error, StreamAlertError)
+    assert isinstance(error, was)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from streamalert.config import MissingBlockError
 from streamalert_cli.processors import by_name
 from streamalert_cli.terraform.alert_processor_context import SqsEventSourceContext, alert_processor_context
 from streamalert_cli.terraform.context import DeployTarget
@@ -70,5 +71,5 @@ def test_the_module_owns_no_bucket_and_protects_nothing() -> None:
 
 
 def test_a_config_without_the_block_is_refused() -> None:
-    with pytest.raises(ValueError, match="no alert_processor_config block"):
+    with pytest.raises(MissingBlockError, match=r"^lambda\.json has no alert_processor_config block"):
         alert_processor_context(ALERT, fixture_config("basic"))

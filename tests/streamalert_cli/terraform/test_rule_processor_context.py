@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from config_schemas.models import BucketKey
+from streamalert.config import MissingBlockError
 from streamalert_cli.processors import by_name
 from streamalert_cli.terraform.context import DeployTarget, ModuleContext
 from streamalert_cli.terraform.rule_processor_context import rule_processor_context
@@ -159,5 +160,5 @@ def test_no_decrypt_without_a_key_nor_on_the_local_target() -> None:
 
 
 def test_a_config_without_the_block_is_refused() -> None:
-    with pytest.raises(ValueError, match="no rule_processor_config block"):
+    with pytest.raises(MissingBlockError, match=r"^lambda\.json has no rule_processor_config block"):
         rule_processor_context(RULE, fixture_config("basic"))
