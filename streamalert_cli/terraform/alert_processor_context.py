@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from config_schemas.models import Config
-from streamalert.config import MissingBlockError
 from streamalert.constants import (
     ALERTS_KEY_PREFIX,
     DEAD_LETTER_MAX_RECEIVE_COUNT,
@@ -63,6 +62,8 @@ def alert_processor_context(
     The local target gets no mapping: the emulator would try to run the function in a container."""
     block = config.alert_processor
     if block is None:
+        from streamalert.config import MissingBlockError  # marshmallow: not for --help (processors.py)
+
         raise MissingBlockError(processor.config_block)
     prefix = config.account.prefix
     arns = Arns(config)

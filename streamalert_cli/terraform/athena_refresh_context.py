@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from config_schemas.models import AthenaRefreshConfig, Config, RefreshType, TableRoute
-from streamalert.config import MissingBlockError
 from streamalert.constants import (
     ALERTS_KEY_PREFIX,
     ATHENA_METRICS_NAMESPACE,
@@ -126,6 +125,8 @@ def athena_refresh_context(
     (The same on every target.)"""
     block = config.athena_refresh
     if block is None:
+        from streamalert.config import MissingBlockError  # marshmallow: not for --help (processors.py)
+
         raise MissingBlockError(processor.config_block)
     prefix = config.account.prefix
     arns = Arns(config)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from config_schemas.models import Config, RuleProcessorConfig
-from streamalert.config import MissingBlockError
 from streamalert.constants import (
     QUEUE_RETENTION_SECONDS,
     alerts_queue_name,
@@ -112,6 +111,8 @@ def rule_processor_context(
     On the local target each Kinesis stream gets a stand-in (an AWS account already has its streams)."""
     block = config.rule_processor
     if block is None:
+        from streamalert.config import MissingBlockError  # marshmallow: not for --help (processors.py)
+
         raise MissingBlockError(processor.config_block)
     prefix = config.account.prefix
     arns = Arns(config)
