@@ -113,10 +113,7 @@ class GlueCatalog:
         folder, or whose place could not be read back (BatchGetPartition, 1,000 a call; the keys Glue
         leaves unprocessed are asked again, a bounded number of times, while the budget allows). A
         partition the catalog does not hold is no conflict: nothing hides its folder."""
-        found: dict[tuple[str, ...], str] = {}
-        for start in range(0, len(partitions), GLUE_MAX_PARTITIONS_PER_GET):
-            chunk = partitions[start : start + GLUE_MAX_PARTITIONS_PER_GET]
-            found.update(self._read_back(table, chunk, budget))
+        found = self.registered_locations(table, partitions, budget)
         conflicts = {
             p for p in partitions if as_folder(found.get(p.values, p.location)) != as_folder(p.location)
         }
@@ -131,6 +128,18 @@ class GlueCatalog:
                 ),
             )
         return conflicts
+
+    def registered_locations(
+        self, table: TableInfo, partitions: Sequence[Partition], budget: RunBudget
+    ) -> dict[tuple[str, ...], str]:
+        """values -> registered folder of the partitions the catalog holds (BatchGetPartition, 1,000 a
+        call); those it could not tell about map to a location that is no folder. A partition absent from
+        the answer is not in the catalog."""
+        found: dict[tuple[str, ...], str] = {}
+        for start in range(0, len(partitions), GLUE_MAX_PARTITIONS_PER_GET):
+            chunk = partitions[start : start + GLUE_MAX_PARTITIONS_PER_GET]
+            found.update(self._read_back(table, chunk, budget))
+        return found
 
     def _read_back(
         self, table: TableInfo, chunk: Sequence[Partition], budget: RunBudget
