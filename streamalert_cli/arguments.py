@@ -6,6 +6,7 @@ exit codes every script follows (``streamalert_cli.guard.EXIT_STATUS``)."""
 from __future__ import annotations
 
 import argparse
+import datetime
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -154,6 +155,55 @@ def bench_arguments(argv: Sequence[str] | None, prog: str = "bench") -> argparse
     return args
 
 
+def backfill_parser(prog: str = "backfill") -> argparse.ArgumentParser:
+    parser = command_parser(
+        prog,
+        "Register the partitions of data already in the source buckets (written before the deploy, or whose "
+        "messages expired or were dead-lettered): only those the catalog lacks, through each table's "
+        "refresh type. A rejected folder or a partition not registered is a failed step; a second run "
+        "registers nothing, and an interrupted run resumes by running it again.",
+    )
+    parser.add_argument(
+        "--table",
+        action="append",
+        default=[],
+        metavar="T",
+        help="a configured table to backfill (repeat for more; default: every configured table)",
+    )
+    parser.add_argument(
+        "--since", type=_date, metavar="YYYY-MM-DD", help="only partitions of this day or later (by dt)"
+    )
+    parser.add_argument(
+        "--until", type=_date, metavar="YYYY-MM-DD", help="only partitions of this day or earlier (by dt)"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="list what would be registered; write nothing to the catalog"
+    )
+    add_config_dir_argument(parser)
+    add_debug_argument(parser)
+    return parser
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text) if len(text) == 10 else _bad_date(text)
+    except ValueError:
+        return _bad_date(text)
+
+
+def _bad_date(text: str) -> datetime.date:
+    raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD, got {text!r}")
+
+
+def backfill_arguments(argv: Sequence[str] | None, prog: str = "backfill") -> argparse.Namespace:
+    """backfill's arguments; ``--since`` after ``--until`` is a usage error."""
+    parser = backfill_parser(prog)
+    args = parser.parse_args(argv)
+    if args.since and args.until and args.since > args.until:
+        parser.error(f"--since {args.since} is after --until {args.until}")
+    return args
+
+
 CommandLine = Callable[[Sequence[str] | None, str], argparse.Namespace]
 
 
@@ -170,6 +220,7 @@ COMMAND_LINES: dict[str, CommandLine] = {
     "validate-config": _parsed_by(validate_config_parser),
     "bootstrap": _parsed_by(bootstrap_parser),
     "bench": bench_arguments,
+    "backfill": backfill_arguments,
 }
 
 

@@ -20,8 +20,9 @@ MINIMAL_ARGV = {
     "validate-config": [],
     "bootstrap": [],
     "bench": [],
+    "backfill": [],
 }
-CONFIG_COMMANDS = ("deploy", "rollback", "destroy", "redrive", "validate-config")
+CONFIG_COMMANDS = ("deploy", "rollback", "destroy", "redrive", "validate-config", "backfill")
 
 
 def one_line(text: str) -> str:
