@@ -91,7 +91,8 @@ def backfill(options: BackfillOptions, out: TextIO | None = None, console: Conso
         catalog.check_database()
         step.detail = f"{block.database_name} exists"
     counts = [
-        backfiller.run(table, table_routes, options, progress) for table, table_routes in routes.items()
+        backfiller.run(table, table_routes, options.dates, progress, dry_run=options.dry_run)
+        for table, table_routes in routes.items()
     ]
     for line in closing_table(counts, options.dry_run):
         progress.say(line)
@@ -131,8 +132,16 @@ class Backfiller:
         self._budget = budget
 
     def run(
-        self, name: str, routes: Sequence[TableRoute], options: BackfillOptions, progress: BackfillProgress
+        self,
+        name: str,
+        routes: Sequence[TableRoute],
+        dates: DateRange,
+        progress: BackfillProgress,
+        *,
+        dry_run: bool = False,
     ) -> TableCounts:
+        """Find the table's partitions in its sources, ask the catalog, register the missing ones (none
+        with ``dry_run``: they are listed)."""
         refresh_type = routes[0].refresh_type
         counts = TableCounts(name, refresh_type.value)
         with progress.table(counts):
@@ -140,7 +149,7 @@ class Backfiller:
                 table = self._catalog.get_table(name)
                 step.detail = f"partition keys {', '.join(table.partition_keys)} under {table.location}"
             with progress.step(f"{name}: list folders") as step:
-                found = self._find(table, routes, options.dates, counts, progress)
+                found = self._find(table, routes, dates, counts, progress)
                 step.detail = (
                     f"{counts.folders_listed:,} folders listed, {counts.found:,} partitions found, "
                     f"{len(counts.rejected):,} rejected"
@@ -149,7 +158,7 @@ class Backfiller:
                 missing = self._missing(table, found, counts)
                 step.detail = f"{counts.already:,} already there, {counts.missing:,} missing"
                 progress.update(counts)
-            if options.dry_run:
+            if dry_run:
                 for partition in missing:
                     progress.say(f"{name}: would register {partition.spec()} at {partition.location}")
                 progress.say(f"{name}: dry run: would register {len(missing):,} partitions; nothing written")
