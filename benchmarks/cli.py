@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import calls, coldstart, throughput
+from benchmarks import backfill, calls, coldstart, throughput
 from benchmarks.calls import Measured
 from benchmarks.report import Results, markdown, plot
 from config_schemas.models import RefreshType
@@ -31,10 +31,11 @@ class Plan:
     existing: tuple[int, ...]
     rounds: int
     import_runs: int
+    backfill_hours: int = backfill.HOURS
 
 
 FULL = Plan(calls.SIZES, calls.MOTO_SIZES, calls.EXISTING, rounds=15, import_runs=7)
-QUICK = Plan((10, 100), (10,), (0, 1_000), rounds=3, import_runs=3)
+QUICK = Plan((10, 100), (10,), (0, 1_000), rounds=3, import_runs=3, backfill_hours=48)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _step("calls per run", lambda: results.runs.extend(call_runs(plan)))
     if not args.skip_scale:
         _step("catalog size", lambda: results.scale.extend(scale(plan)))
+    _step("backfill", lambda: setattr(results, "backfill", backfill.measure(plan.backfill_hours)))
     _step("throughput", lambda: results.throughput.extend(throughput.measure_isolated(plan.rounds)))
     if not args.skip_cold_start:
         _step("cold start", lambda: _cold_start(results, plan))
@@ -68,7 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"bench: over the bound: {run.shape.refresh_type.value} M={run.shape.messages}: {run.over}",
             file=sys.stderr,
         )
-    return 1 if results.over_bound else 0
+    if results.backfill and results.backfill.over:
+        print(f"bench: backfill over the bound: {results.backfill.over}", file=sys.stderr)
+    return 1 if results.over_bound or (results.backfill and results.backfill.over) else 0
 
 
 def call_runs(plan: Plan) -> list[Measured]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import backfill
 from benchmarks.bounds import CATALOG_WRITES, OPERATIONS
 from benchmarks.calls import Measured
 from benchmarks.coldstart import ImportTime, PackageSize
@@ -34,6 +35,7 @@ class Results:
     throughput: list[Throughput] = field(default_factory=list)
     imports: list[ImportTime] = field(default_factory=list)
     package: PackageSize | None = None
+    backfill: backfill.BackfillRun | None = None
 
     @property
     def over_bound(self) -> list[Measured]:
@@ -59,6 +61,13 @@ def markdown(results: Results) -> str:
             "Athena lists server-side (all of the table's), which no call count shows.",
             "",
             *_scale_table(results.scale),
+            "",
+        ]
+    if results.backfill:
+        parts += [
+            "## scripts/backfill: calls measured (lower bound) for a Firehose source, none registered",
+            "",
+            *backfill.markdown(results.backfill),
             "",
         ]
     if results.throughput:
