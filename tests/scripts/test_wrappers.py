@@ -16,7 +16,16 @@ from streamalert_cli import bootstrap
 from streamalert_cli.guard import EXIT_STATUS
 
 REPO = Path(__file__).resolve().parents[2]
-PYTHON_SCRIPTS = ("bench", "bootstrap", "deploy", "destroy", "redrive", "rollback", "validate-config")
+PYTHON_SCRIPTS = (
+    "backfill",
+    "bench",
+    "bootstrap",
+    "deploy",
+    "destroy",
+    "redrive",
+    "rollback",
+    "validate-config",
+)
 # What a script's --help needs of the repository
 SOURCES = ("streamalert", "streamalert_cli", "config_schemas", "scripts")
 
@@ -49,6 +58,12 @@ def run_wrapper(monkeypatch: pytest.MonkeyPatch, script: Path, *argv: str) -> in
 
 
 @pytest.mark.usefixtures("no_bootstrap")
+def test_every_python_script_is_checked_here() -> None:
+    scripts = {path.name for path in (REPO / "scripts").iterdir() if path.name != "test"}
+
+    assert scripts == set(PYTHON_SCRIPTS)
+
+
 @pytest.mark.parametrize("name", PYTHON_SCRIPTS)
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_help_never_reaches_the_bootstrap(
