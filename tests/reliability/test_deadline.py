@@ -175,6 +175,24 @@ class SlowGlue(FaultInjector):
             self.calls.append((operation, started, self.clock.now))
 
 
+def slow_glue_refresher(
+    catalog: Catalog, sqs: FakeSqs, *, seconds: float
+) -> tuple[SlowGlue, PartitionRefresher]:
+    """A refresher on ``sqs`` whose Glue answers each call after ``seconds`` (the longest attempt its
+    client allows), the other services at once."""
+    glue = SlowGlue(sqs.clock, seconds=seconds)
+    fast = FaultInjector(random.Random(0), sqs.clock, call_seconds=0.001)
+    refresher = build_refresher(
+        fast.wrap(sqs, FakeSqs.OPERATIONS),
+        glue.wrap(catalog.glue),
+        fast.wrap(catalog.athena),
+        catalog.new_database(f"deadline_{next(_databases)}"),
+        sqs.clock,
+        attempt_seconds=seconds,
+    )
+    return glue, refresher
+
+
 def test_a_slow_glue_never_takes_the_run_past_its_timeout(shared_catalog: Catalog) -> None:
     """1,000 new partitions are ten BatchCreatePartition calls of 3 s each: a 20 s run has time for a
     few. Each call starts only with time to end; the rest stays on the queue for the next run."""
@@ -183,17 +201,7 @@ def test_a_slow_glue_never_takes_the_run_past_its_timeout(shared_catalog: Catalo
     for n in range(1000):
         month, day, hour = 1 + n // 672 % 12, 1 + n // 24 % 28, n % 24
         sqs.send(s3_body(("acme.streamalerts", f"alerts/dt=2024-{month:02d}-{day:02d}-{hour:02d}/{n}.json")))
-    glue = SlowGlue(clock, seconds=3.0)
-    fast = FaultInjector(random.Random(0), clock, call_seconds=0.001)
-    database = shared_catalog.new_database(f"deadline_{next(_databases)}")
-    refresher = build_refresher(
-        fast.wrap(sqs, FakeSqs.OPERATIONS),
-        glue.wrap(shared_catalog.glue),
-        fast.wrap(shared_catalog.athena),
-        database,
-        clock,
-        attempt_seconds=3.0,
-    )
+    glue, refresher = slow_glue_refresher(shared_catalog, sqs, seconds=3.0)
     context = ClockContext(clock, 20)
 
     summary = refresher.run_scheduled(Deadline.from_context(context))
@@ -213,17 +221,7 @@ def test_table_reads_start_only_with_time_for_them(shared_catalog: Catalog) -> N
     sqs = FakeSqs(clock, QUEUE)
     for n, layout in enumerate(LAYOUTS):
         sqs.send(s3_body((layout.bucket, layout.key("us-east-1", 1, 5, f"o{n}"))))
-    glue = SlowGlue(clock, seconds=2.0)
-    fast = FaultInjector(random.Random(0), clock, call_seconds=0.001)
-    database = shared_catalog.new_database(f"deadline_{next(_databases)}")
-    refresher = build_refresher(
-        fast.wrap(sqs, FakeSqs.OPERATIONS),
-        glue.wrap(shared_catalog.glue),
-        fast.wrap(shared_catalog.athena),
-        database,
-        clock,
-        attempt_seconds=2.0,
-    )
+    glue, refresher = slow_glue_refresher(shared_catalog, sqs, seconds=2.0)
     context = ClockContext(clock, 12)
 
     summary = refresher.run_scheduled(Deadline.from_context(context))
