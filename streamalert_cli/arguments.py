@@ -24,9 +24,17 @@ def command_parser(prog: str, description: str) -> argparse.ArgumentParser:
     return argparse.ArgumentParser(prog=prog, description=description, epilog=EXIT_STATUS)
 
 
-def add_common_arguments(parser: argparse.ArgumentParser, *, local: bool = True) -> None:
-    """The arguments of deploy, rollback and destroy."""
-    parser.add_argument("--processor", required=True, choices=PROCESSOR_CHOICES, help="what to act on")
+def add_common_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    local: bool = True,
+    processor_among: argparse._MutuallyExclusiveGroup | None = None,
+) -> None:
+    """The arguments of deploy, rollback and destroy; ``--processor`` is required, or one of the required
+    group ``processor_among``."""
+    (processor_among or parser).add_argument(
+        "--processor", required=processor_among is None, choices=PROCESSOR_CHOICES, help="what to act on"
+    )
     if local:
         parser.add_argument(
             "--local", action="store_true", help="use the embedded local AWS emulator instead of AWS"
@@ -49,7 +57,14 @@ def deploy_parser(prog: str = "deploy") -> argparse.ArgumentParser:
         "Deploy StreamAlert functions with Terraform, to AWS or (--local) to an embedded emulator, whose "
         "pipeline it then proves.",
     )
-    add_common_arguments(parser)
+    processor_or_policy = parser.add_mutually_exclusive_group(required=True)
+    add_common_arguments(parser, processor_among=processor_or_policy)
+    processor_or_policy.add_argument(
+        "--print-deployer-policy",
+        action="store_true",
+        help="print the least-privilege IAM policy that deploying this config to AWS needs, and stop "
+        "(no AWS call; docs/deploy.md, Credentials and permissions)",
+    )
     parser.add_argument("--plan", action="store_true", help="stop after terraform plan")
     return parser
 

@@ -1,4 +1,6 @@
-"""``scripts/deploy --processor {athena,rule,alert,all} [--local] [--plan] [--yes]``.
+"""``scripts/deploy --processor {athena,rule,alert,all} [--local] [--plan] [--yes]``, or
+``scripts/deploy --print-deployer-policy``: the IAM policy the deploy needs (streamalert_cli/terraform/
+deployer_policy.py).
 
 validate config -> (check the AWS account | start the local emulator) -> render -> package -> upload ->
 terraform init / plan / apply (which publishes a version and moves the ``production`` alias). With
@@ -19,6 +21,7 @@ from streamalert_cli.deployment import Deployment, Options, bucket_exists, ensur
 from streamalert_cli.local_aws import LocalAws
 from streamalert_cli.processors import ALL, deployable
 from streamalert_cli.terraform import context
+from streamalert_cli.terraform.deployer_policy import print_deployer_policy
 
 COMMAND = "deploy"
 # Written only for a --plan before the first deploy; the next render removes it
@@ -29,6 +32,8 @@ def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
     args = parse(deploy_parser(prog), argv)
     if isinstance(args, int):
         return args
+    if args.print_deployer_policy:
+        return guarded(prog, args.debug, lambda: print_deployer_policy(args.config_dir))
     options = Options.from_args(args)
     return guarded(prog, options.debug, lambda: deploy(options))
 

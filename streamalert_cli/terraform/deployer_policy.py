@@ -12,13 +12,16 @@ region (``logs:DescribeLogGroups`` on ``log-group:*``, the event source mappings
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from config_schemas.models import Config
+from streamalert.config import load_config
 from streamalert.constants import alerts_bucket_name, lambda_log_group_name
 from streamalert.exceptions import StreamAlertError
 from streamalert_cli.preflight import named_resources
@@ -244,6 +247,13 @@ RESOURCE_GRANTS: dict[str, tuple[Grant, ...]] = {
     ),
 }
 _RESOURCE_TYPE = re.compile(r'^(?:resource|data) "([a-z0-9_]+)"', re.MULTILINE)
+
+
+def print_deployer_policy(config_dir: Path, out: TextIO | None = None) -> int:
+    """``scripts/deploy --print-deployer-policy``: the policy of the config in ``config_dir`` as JSON on
+    stdout, alone (no progress line), so that it can go to a file or to ``aws iam put-role-policy``."""
+    print(json.dumps(deployer_policy(load_config(config_dir)), indent=2), file=out or sys.stdout)
+    return 0
 
 
 def resource_types(files: Mapping[Path, str]) -> set[str]:

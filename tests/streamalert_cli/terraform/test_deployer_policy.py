@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.client import BaseClient
 
 from config_schemas.models import Config
 from streamalert.config import load_config
+from streamalert_cli.deploy import main as deploy_main
 from streamalert_cli.processors import deployable
 from streamalert_cli.terraform import render
 from streamalert_cli.terraform.context import AWS_TARGET, Arns
@@ -148,3 +150,30 @@ def test_a_deployment_of_the_refresh_alone_gets_nothing_of_the_other_functions()
     assert "PreflightStreams" not in granted
     assert "lambda:PutFunctionEventInvokeConfig" not in granted["Functions"]["Action"]
     assert granted["StateBucket"]["Resource"] == ["arn:aws-us-gov:s3:::beta-team-streamalert-terraform-state"]
+
+
+def test_scripts_deploy_prints_the_policy_alone_without_calling_aws(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(self: BaseClient, operation: str, params: object) -> None:
+        raise AssertionError(f"unexpected AWS call {operation}")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
+
+    assert deploy_main(["--print-deployer-policy", "--config-dir", str(REPO / "conf")]) == 0
+
+    assert json.loads(capsys.readouterr().out) == deployer_policy(config_of("shipped"))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "one of the arguments --processor --print-deployer-policy is required"),
+        (["--processor", "all", "--print-deployer-policy"], "not allowed with argument --processor"),
+    ],
+)
+def test_the_policy_or_a_processor_is_asked_for(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert deploy_main(argv) == 2
+    assert message in capsys.readouterr().err
