@@ -212,7 +212,7 @@ class Preflight:
                 report.problems.append(
                     f"bucket {bucket.name} cannot be read with these credentials ({code}): it is another "
                     f"account's, or they lack s3:ListBucket and s3:GetBucketLocation on it (scripts/deploy "
-                    f"--print-deployer-policy); the deployment needs a bucket of account {account}, {remove}"
+                    f"--print-deployer-policy); use a bucket of account {account}, {remove}"
                 )
             else:
                 report.problems.append(f"bucket {bucket.name} could not be checked: {_said(err)}")

@@ -98,6 +98,21 @@ def test_a_missing_bucket_says_where_to_create_it(aws: dict[str, Any]) -> None:
     ]
 
 
+def test_a_bucket_of_another_account_is_unusable(aws: dict[str, Any]) -> None:
+    def forbidden(**kwargs: Any) -> None:  # S3's answer to ExpectedBucketOwner of another account
+        assert kwargs["ExpectedBucketOwner"] == ACCOUNT
+        raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadBucket")
+
+    aws["s3"].head_bucket = forbidden
+    named = NamedResources(buckets=(NamedBucket("their-logs", (RULE_S3,), objects_read=True),))
+
+    assert preflight(aws).check(named).problems == [
+        "bucket their-logs cannot be read with these credentials (403): it is another account's, or they "
+        "lack s3:ListBucket and s3:GetBucketLocation on it (scripts/deploy --print-deployer-policy); use a "
+        f"bucket of account 123456789012, or remove it from {RULE_S3}"
+    ]
+
+
 def test_tables_of_a_database_this_deploy_creates_are_a_note(aws: dict[str, Any]) -> None:
     named = all_processors_named()
     report = preflight(aws).check(NamedResources(tables=named.tables))
