@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -74,11 +75,15 @@ def prove_pipeline(deployment: Any, progress: Progress, packages: Mapping[str, P
             step.detail = f"s3://{bucket}/{alert_key}"
     with progress.step("notification on the queue") as step:
         queue = athena_queue_name(config.account.prefix)
-        step.detail = _peek_notification(aws.sqs_client(settings), queue, S3Object(bucket, alert_key))
+        queued = _peek_notification(aws.sqs_client(settings), queue, S3Object(bucket, alert_key))
+        step.detail = f"{queue} holds {queued.describe()}"
     log_path = deployment.workdir / HANDLER_LOG
     with progress.step("refresh handler") as step:  # as the schedule invokes it: an empty event
         run = handlers.invoke(by_name("athena"), {}, step="refresh handler", log_path=log_path)
-        step.detail = f"{json.dumps(run.result, sort_keys=True)}, its logs in {log_path}"
+        step.detail = (
+            f"{json.dumps(run.result, sort_keys=True)} (received: the {queued.messages} message(s) above), "
+            f"its logs in {log_path}"
+        )
     for line in changes(block, settings):
         progress.say(line)
 
@@ -182,25 +187,68 @@ def _write_alert(s3: Any, bucket: str) -> str:
     return key
 
 
-def _peek_notification(sqs: Any, queue_name: str, s3_object: S3Object) -> str:
-    """Find the object's notification without taking it (visibility 0): the handler receives it next."""
+@dataclass(frozen=True)
+class QueueCensus:
+    """What the refresh queue holds before the handler runs, so that its count can be explained: S3 sends
+    a test event when a bucket's notifications are set up, beside the notifications of new objects."""
+
+    test_events: int
+    objects: tuple[S3Object, ...]
+    other: int
+
+    @property
+    def messages(self) -> int:
+        return self.test_events + len(self.objects) + self.other
+
+    def describe(self) -> str:
+        parts = [f"{len(self.objects)} ObjectCreated notification(s) ({', '.join(map(str, self.objects))})"]
+        if self.test_events:
+            parts.append(
+                f"{self.test_events} S3 test event(s), sent when a bucket's notifications were set up"
+            )
+        if self.other:
+            parts.append(f"{self.other} other message(s)")
+        return f"{self.messages} message(s): " + "; ".join(parts)
+
+
+def census(bodies: Iterable[str]) -> QueueCensus:
+    """Sort message bodies as the refresh reads them."""
+    test_events = other = 0
+    objects: list[S3Object] = []
+    for body in bodies:
+        try:
+            notification = read_notification(body)
+        except NotificationError:
+            other += 1
+            continue
+        if notification.is_test_event:
+            test_events += 1
+        elif notification.objects:
+            objects.extend(notification.objects)
+        else:
+            other += 1
+    return QueueCensus(test_events, tuple(objects), other)
+
+
+def _peek_notification(sqs: Any, queue_name: str, s3_object: S3Object) -> QueueCensus:
+    """Wait for the object's notification and read what the queue holds beside it, without taking
+    anything (visibility 0): the handler receives it all next."""
     url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
     deadline = time.monotonic() + _NOTIFICATION_WAIT_SECONDS
+    seen: dict[str, str] = {}
     while time.monotonic() < deadline:
         response = sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=0
         )
-        for message in response.get("Messages", []):
-            if s3_object in _announced(message.get("Body", "")):
-                return f"{queue_name} holds the ObjectCreated notification of {s3_object}"
+        messages = response.get("Messages", [])
+        new = {m["MessageId"]: m.get("Body", "") for m in messages if m["MessageId"] not in seen}
+        seen.update(new)
+        found = s3_object in census(seen.values()).objects
+        if found and not new:  # the object's notification is there, and a poll found nothing more
+            return census(seen.values())
+    if s3_object in census(seen.values()).objects:
+        return census(seen.values())
     raise StepFailed("notification on the queue", f"no notification of {s3_object} reached {queue_name}")
-
-
-def _announced(body: str) -> tuple[S3Object, ...]:
-    try:
-        return read_notification(body).objects
-    except NotificationError:
-        return ()
 
 
 def changes(block: AthenaRefreshConfig, settings: aws.AwsSettings) -> list[str]:

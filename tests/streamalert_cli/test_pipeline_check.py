@@ -6,8 +6,9 @@ import boto3
 import pytest
 
 from streamalert.aws import AwsSettings
-from streamalert_cli.pipeline_check import changes
-from tests.helpers import REGION
+from streamalert.s3_events import S3Object
+from streamalert_cli.pipeline_check import _peek_notification, census, changes
+from tests.helpers import REGION, S3_TEST_EVENT, s3_body
 from tests.streamalert_cli.terraform.conftest import fixture_config
 
 SETTINGS = AwsSettings(region=REGION)
@@ -59,3 +60,35 @@ def test_nothing_changed_is_said() -> None:
     assert block is not None
 
     assert changes(block, SETTINGS) == ["the refresh changed nothing in the catalog"]
+
+
+def test_the_census_explains_what_the_refresh_will_count() -> None:
+    bodies = [
+        S3_TEST_EVENT,
+        S3_TEST_EVENT,
+        s3_body(("acme.streamalerts", "alerts/dt=2024-05-01-10/a.json")),
+        "not json",
+    ]
+
+    queued = census(bodies)
+
+    assert queued.messages == 4
+    assert queued.describe() == (
+        "4 message(s): 1 ObjectCreated notification(s) "
+        "(s3://acme.streamalerts/alerts/dt=2024-05-01-10/a.json); "
+        "2 S3 test event(s), sent when a bucket's notifications were set up; 1 other message(s)"
+    )
+
+
+@pytest.mark.usefixtures("moto")
+def test_the_proof_waits_for_the_objects_notification_and_counts_the_queue_without_taking_it() -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    for body in (S3_TEST_EVENT, s3_body(("b", "alerts/dt=1/x.json"))):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+
+    queued = _peek_notification(sqs, "q", S3Object("b", "alerts/dt=1/x.json"))
+
+    assert (queued.test_events, queued.objects) == (1, (S3Object("b", "alerts/dt=1/x.json"),))
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "2", "nothing taken"
