@@ -67,8 +67,10 @@ class CallGuard:
     for: botocore retries on its own, so only a hook on each attempt can keep them inside the run.
 
     botocore sleeps before a retry, after the retry is decided and before the attempt's hook runs: a
-    retry whose longest sleep would end inside the margin is not made at all (the call fails with the
-    error of its last attempt), so that no sleep runs the function past its timeout."""
+    retry whose longest sleep would end inside the margin is not made at all (the call fails at once with
+    ``NoTimeToRetryError``, naming the error of its last attempt), so that no sleep runs the function past
+    its timeout. It raises rather than answers: botocore before 1.36 (the Lambda runtimes' own) reads any
+    answer but None as a delay, and would retry at once."""
 
     def __init__(self) -> None:
         self.budget: RunBudget | None = None
@@ -85,25 +87,48 @@ class CallGuard:
         if self.budget is not None and not self.budget.may_call():
             raise NoTimeForCallError(event_name=event_name)
 
-    def _veto_retry(self, attempts: int = 1, response: Any = None, **_: Any) -> bool | None:
-        """False (no retry) when the longest sleep before the retry would leave no time for it; None lets
-        botocore decide."""
-        if self.budget is None or self.budget.deadline.has(
-            self.budget.margin + longest_backoff(attempts, response)
-        ):
-            return None
-        return False
+    def _veto_retry(
+        self, attempts: int = 1, response: Any = None, caught_exception: Any = None, **_: Any
+    ) -> None:
+        """Raise NoTimeToRetryError when botocore may retry this attempt and the longest sleep before the
+        retry would leave no time for it; say nothing (botocore decides) otherwise."""
+        if self.budget is None or not _may_be_retried(response, caught_exception):
+            return
+        if not self.budget.deadline.has(self.budget.margin + longest_backoff(attempts, response)):
+            raise NoTimeToRetryError(error=caught_exception or _error_code(response))
+
+
+class NoTimeToRetryError(NoTimeForCallError):
+    """A retry refused: the sleep botocore makes before it could run the function past its timeout."""
+
+    fmt = "no time left in this run to retry after {error}"
+
+
+_THROTTLING = ("Throttl", "SlowDown", "RequestLimitExceeded", "TooManyRequests", "RequestTimeout")
+
+
+def _may_be_retried(response: Any, caught_exception: Any) -> bool:
+    """True for what botocore's standard mode retries: no answer (a timeout, a broken connection), a 5xx
+    or a throttle. A success or another client error is never retried: nothing to refuse."""
+    if caught_exception is not None:
+        return True
+    http = response[0] if response else None
+    status = getattr(http, "status_code", 200)
+    return status >= 500 or status == 429 or any(code in _error_code(response) for code in _THROTTLING)
+
+
+def _error_code(response: Any) -> str:
+    parsed = response[1] if response and len(response) > 1 else {}
+    return str(parsed.get("Error", {}).get("Code", "")) if isinstance(parsed, dict) else ""
 
 
 def longest_backoff(attempts: int, response: Any) -> float:
     """The longest sleep botocore's standard mode makes before retrying attempt number ``attempts``:
-    ``rand(0, 1) * min(scale * 2 ** (attempts - 1), 20)`` with ``scale`` 1 s for throttling and 0.05 s
-    otherwise, plus up to 5 s more when the answer carries ``x-amz-retry-after``. An attempt that got no
-    answer (a timeout, a broken connection) is never throttling."""
+    ``rand(0, 1) * min(2 ** (attempts - 1), 20)`` seconds (newer botocore scales non-throttling errors
+    down; this bound holds for every version), plus up to 5 s more when the answer carries
+    ``x-amz-retry-after``."""
     http = response[0] if response else None
-    if http is None:
-        return min(0.05 * 2.0 ** (attempts - 1), 20.0)
-    extra = 5.0 if "x-amz-retry-after" in getattr(http, "headers", {}) else 0.0
+    extra = 5.0 if http is not None and "x-amz-retry-after" in getattr(http, "headers", {}) else 0.0
     return min(2.0 ** (attempts - 1), 20.0) + extra
 
 

@@ -13,6 +13,7 @@ from streamalert.aws import (
     AwsSettings,
     CallGuard,
     NoTimeForCallError,
+    NoTimeToRetryError,
     athena_client,
     client,
     glue_client,
@@ -109,6 +110,16 @@ def test_settings_for_a_function_fit_its_timeout(
     assert poll == 0 or poll <= settings.read_timeout - 1, "a long poll answers within the read timeout"
 
 
+class _Refused:
+    def stream(self) -> Iterator[bytes]:
+        yield b"<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>"
+
+
+class _Empty:
+    def stream(self) -> Iterator[bytes]:
+        yield b"<ListQueuesResponse><ListQueuesResult></ListQueuesResult></ListQueuesResponse>"
+
+
 class _Raw:
     def stream(self) -> Iterator[bytes]:
         yield b"<ErrorResponse><Error><Code>ServiceUnavailable</Code></Error></ErrorResponse>"
@@ -171,7 +182,8 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 def test_a_retry_whose_sleep_would_end_inside_the_margin_is_not_made(sleeps: list[float]) -> None:
     """5.5 s left and a 5 s margin: the retry after a 503 may sleep up to 1 s first, then find no time.
-    The call fails at once with the error of its one attempt; nothing sleeps into the margin."""
+    The call fails at once, naming the error of its one attempt; nothing sleeps into the margin (also on
+    a botocore that would read any answer of the hook as a delay)."""
     made = sqs_client(AwsSettings(region="us-east-1", max_attempts=5))
     guard = CallGuard()
     guard.attach(made)
@@ -184,10 +196,39 @@ def test_a_retry_whose_sleep_would_end_inside_the_margin_is_not_made(sleeps: lis
 
     made.meta.events.register("before-send", unavailable)
 
-    with pytest.raises(ClientError):
+    with pytest.raises(NoTimeToRetryError, match="no time left in this run to retry"):
         made.list_queues()
     assert attempts == ["sent"]
     assert sleeps == []
+
+
+def test_near_the_margin_an_error_botocore_never_retries_is_left_as_it_is(sleeps: list[float]) -> None:
+    made = sqs_client(AwsSettings(region="us-east-1", max_attempts=5))
+    guard = CallGuard()
+    guard.attach(made)
+    guard.budget = RunBudget(Deadline(lambda: 5_500.0), margin=5.0)
+
+    def refused(**_: Any) -> AWSResponse:
+        return AWSResponse("https://sqs.invalid", 400, {}, _Refused())
+
+    made.meta.events.register("before-send", refused)
+
+    with pytest.raises(ClientError, match="AccessDenied"):
+        made.list_queues()
+
+
+def test_near_the_margin_a_successful_call_is_left_as_it_is() -> None:
+    made = sqs_client(AwsSettings(region="us-east-1"))
+    guard = CallGuard()
+    guard.attach(made)
+    guard.budget = RunBudget(Deadline(lambda: 5_001.0), margin=5.0)
+
+    def answered(**_: Any) -> AWSResponse:
+        return AWSResponse("https://sqs.invalid", 200, {}, _Empty())
+
+    made.meta.events.register("before-send", answered)
+
+    made.list_queues()
 
 
 def test_a_retry_with_time_for_its_sleep_is_made(sleeps: list[float]) -> None:
@@ -212,9 +253,9 @@ def test_a_retry_with_time_for_its_sleep_is_made(sleeps: list[float]) -> None:
 @pytest.mark.parametrize(
     ("attempts", "answered", "headers", "longest"),
     [
-        (1, False, {}, 0.05),  # a timeout: never throttling
-        (2, False, {}, 0.1),
-        (1, True, {}, 1.0),  # an answer may be a throttle: 1 s scale
+        (1, False, {}, 1.0),  # a timeout: botocore before 1.36 waits up to 1 s for any error
+        (2, False, {}, 2.0),
+        (1, True, {}, 1.0),
         (2, True, {}, 2.0),
         (6, True, {}, 20.0),
         (1, True, {"x-amz-retry-after": "9000"}, 6.0),
