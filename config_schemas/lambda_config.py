@@ -81,6 +81,25 @@ class RefreshTypeSchema(StrictSchema):
     add_hive_partition = SourceTableMap(RefreshType.ADD_HIVE_PARTITION, load_default=tuple)
     add_glue_partition = SourceTableMap(RefreshType.ADD_GLUE_PARTITION, load_default=tuple)
 
+    @validates_schema(skip_on_field_errors=True)
+    def check_one_type_a_table(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """A table is refreshed one way: its keys are checked, and its partitions written, by that way."""
+        types_of: dict[str, list[str]] = {}
+        for refresh_type in RefreshType:
+            for route in data.get(refresh_type.value, ()):
+                kinds = types_of.setdefault(route.table, [])
+                if refresh_type.value not in kinds:
+                    kinds.append(refresh_type.value)
+        errors: dict[str, list[str]] = {}
+        for table, kinds in types_of.items():
+            if len(kinds) > 1:
+                errors.setdefault(kinds[-1], []).append(
+                    f"table {table!r} is also refreshed by {' and '.join(kinds[:-1])}: "
+                    "a table is refreshed one way, name it under one refresh type"
+                )
+        if errors:
+            raise ValidationError(errors)
+
     @post_load
     def make_routes(self, data: dict[str, Any], **kwargs: Any) -> tuple[TableRoute, ...]:
         return tuple(route for refresh_type in RefreshType for route in data[refresh_type.value])

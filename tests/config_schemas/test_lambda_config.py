@@ -109,6 +109,21 @@ def test_routes_follow_config_order_across_refresh_types(documents: dict[str, An
     ]
 
 
+def test_a_table_named_under_two_refresh_types_is_refused(documents: dict[str, Any]) -> None:
+    found = errors(
+        with_sources(
+            documents,
+            repair_hive_table={"other-bucket": "alerts"},
+            add_glue_partition={"acme.streamalerts": "alerts", "acme-data": "cloudtrail"},
+        )
+    )
+
+    assert found == [
+        "lambda.json: athena_partition_refresh_config.refresh_type.add_glue_partition: table 'alerts' is "
+        "also refreshed by repair_hive_table: a table is refreshed one way, name it under one refresh type"
+    ]
+
+
 def test_prefix_is_substituted_in_sources_and_results_bucket(documents: dict[str, Any]) -> None:
     block = athena(
         with_block(
