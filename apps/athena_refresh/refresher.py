@@ -43,8 +43,8 @@ class RefreshSettings:
     """How a run spends its time. ``receive_wait_seconds`` is the long-poll wait of each receive (at most 2;
     tests use 0). Receiving stops after ``max_messages``, or once only ``receive_share`` of the run's time
     is spent; everything stops with ``safety_margin_seconds`` left (a fifth of the run at most, never less
-    than one attempt of an AWS call). A run that starts with less than ``minimum_run_seconds`` does
-    nothing."""
+    than one attempt of an AWS call and the time to finish: ``RunBudget.for_run``). A run that starts with
+    less than ``minimum_run_seconds`` does nothing."""
 
     receive_wait_seconds: int = 1
     max_messages: int = 5000
