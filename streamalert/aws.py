@@ -69,8 +69,8 @@ class CallGuard:
     botocore sleeps before a retry, after the retry is decided and before the attempt's hook runs: a
     retry whose longest sleep would end inside the margin is not made at all (the call fails at once with
     ``NoTimeToRetryError``, naming the error of its last attempt), so that no sleep runs the function past
-    its timeout. It raises rather than answers: botocore before 1.36 (the Lambda runtimes' own) reads any
-    answer but None as a delay, and would retry at once."""
+    its timeout. It raises rather than answers: older botocore (1.34, as Lambda runtimes have shipped it)
+    reads any answer but None as a delay, and would retry at once."""
 
     def __init__(self) -> None:
         self.budget: RunBudget | None = None

@@ -253,7 +253,7 @@ def test_a_retry_with_time_for_its_sleep_is_made(sleeps: list[float]) -> None:
 @pytest.mark.parametrize(
     ("attempts", "answered", "headers", "longest"),
     [
-        (1, False, {}, 1.0),  # a timeout: botocore before 1.36 waits up to 1 s for any error
+        (1, False, {}, 1.0),  # a timeout: botocore 1.34 waits up to 1 s for any error
         (2, False, {}, 2.0),
         (1, True, {}, 1.0),
         (2, True, {}, 2.0),
