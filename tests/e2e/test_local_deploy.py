@@ -68,9 +68,12 @@ def test_deploy_all_local_applies_and_proves_the_pipeline(tmp_path: Path) -> Non
     assert 'alerts {"root_account_use": 2}, 2 sent' in _line(lines, "rule handler")
     assert "2 alert messages received from acme_streamalert_alerts" in _line(lines, "alerts queue")
     assert "2 alerts written, s3://acme.streamalerts/alerts/dt=" in _line(lines, "alert handler")
-    assert "holds the ObjectCreated notification of s3://acme.streamalerts/alerts/dt=" in out
+    queued = _line(lines, "notification on the queue")
+    assert "2 ObjectCreated notification(s) (s3://acme.streamalerts/alerts/dt=" in queued
+    held = int(queued.split(" holds ")[1].split(" message(s)")[0])
     refresh = _line(lines, "refresh handler").removeprefix("deploy: refresh handler: ")
-    summary = json.loads(refresh.split(", its logs in ")[0])
+    summary = json.loads(refresh.split(" (received: ")[0])
+    assert summary["messages_received"] == held, "the proof names every message the refresh counts"
     assert summary["messages_kept"] == 0
     assert summary["partitions_added"] == {"alerts": 1}
     assert "deploy: glue partition streamalert.alerts" in out
