@@ -27,6 +27,7 @@ from streamalert_cli.terraform.context import (
     dead_letter_alarm,
     function_context,
     log_group_context,
+    missing_block,
     module_tags,
 )
 
@@ -62,9 +63,7 @@ def alert_processor_context(
     The local target gets no mapping: the emulator would try to run the function in a container."""
     block = config.alert_processor
     if block is None:
-        from streamalert.config import MissingBlockError  # marshmallow: not for --help (processors.py)
-
-        raise MissingBlockError(processor.config_block)
+        raise missing_block(processor)
     prefix = config.account.prefix
     arns = Arns(config)
     log_group = lambda_log_group_name(processor.function_name(prefix))
@@ -75,8 +74,7 @@ def alert_processor_context(
         function=function_context(
             processor,
             prefix,
-            memory=block.memory,
-            timeout=block.timeout,
+            block,
             policy=_alert_policy(arns, log_group, queue_name, alerts_bucket_name(prefix)),
         ),
         log_group=log_group_context(log_group),

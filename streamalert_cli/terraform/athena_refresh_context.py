@@ -35,6 +35,7 @@ from streamalert_cli.terraform.context import (
     function_context,
     list_bucket_statements,
     log_group_context,
+    missing_block,
     module_tags,
     object_arns,
 )
@@ -125,9 +126,7 @@ def athena_refresh_context(
     (The same on every target.)"""
     block = config.athena_refresh
     if block is None:
-        from streamalert.config import MissingBlockError  # marshmallow: not for --help (processors.py)
-
-        raise MissingBlockError(processor.config_block)
+        raise missing_block(processor)
     prefix = config.account.prefix
     arns = Arns(config)
     function_name = processor.function_name(prefix)
@@ -141,8 +140,7 @@ def athena_refresh_context(
         function=function_context(
             processor,
             prefix,
-            memory=block.memory,
-            timeout=block.timeout,
+            block,
             policy=_refresh_policy(block, arns, queue_name, log_group, workgroup),
         ),
         log_group=log_group_context(log_group),

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from config_schemas.models import BucketKey, Config, Source
+from config_schemas.models import BucketKey, Config, FunctionSettings, Source
 from streamalert.constants import (
     DEFAULT_TERRAFORM_STATE_KEY,
     LAMBDA_ALIAS,
@@ -171,9 +171,10 @@ def module_tags(processor: Processor, prefix: str) -> dict[str, str]:
 
 
 def function_context(
-    processor: Processor, prefix: str, *, memory: int, timeout: int, policy: dict[str, Any]
+    processor: Processor, prefix: str, settings: FunctionSettings, *, policy: dict[str, Any]
 ) -> FunctionContext:
-    """What every processor's function, alias and role take: its names, runtime, sizes and policy."""
+    """What every processor's function, alias and role take: its names, runtime, sizes (the block's
+    common settings) and policy."""
     function_name = processor.function_name(prefix)
     return FunctionContext(
         name=function_name,
@@ -181,13 +182,21 @@ def function_context(
         handler=processor.handler,
         runtime=LAMBDA_RUNTIME,
         architecture=LAMBDA_ARCHITECTURE,  # the vendored compiled wheels are built for it
-        memory=memory,
-        timeout=timeout,
+        memory=settings.memory,
+        timeout=settings.timeout,
         alias=LAMBDA_ALIAS,
         role_name=function_name,
         policy_name=f"{function_name}_least_privilege",
         policy=policy,
     )
+
+
+def missing_block(processor: Processor) -> Exception:
+    """The error of a context built for a processor that ``lambda.json`` does not configure (imported
+    here, not at the top: the config loader needs marshmallow, and ``--help`` runs without it)."""
+    from streamalert.config import MissingBlockError
+
+    return MissingBlockError(processor.config_block)
 
 
 def log_group_context(name: str) -> LogGroupContext:

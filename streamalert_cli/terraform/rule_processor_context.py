@@ -28,6 +28,7 @@ from streamalert_cli.terraform.context import (
     dead_letter_alarm,
     function_context,
     log_group_context,
+    missing_block,
     module_tags,
     object_arns,
 )
@@ -111,9 +112,7 @@ def rule_processor_context(
     On the local target each Kinesis stream gets a stand-in (an AWS account already has its streams)."""
     block = config.rule_processor
     if block is None:
-        from streamalert.config import MissingBlockError  # marshmallow: not for --help (processors.py)
-
-        raise MissingBlockError(processor.config_block)
+        raise missing_block(processor)
     prefix = config.account.prefix
     arns = Arns(config)
     log_group = lambda_log_group_name(processor.function_name(prefix))
@@ -125,8 +124,7 @@ def rule_processor_context(
         function=function_context(
             processor,
             prefix,
-            memory=block.memory,
-            timeout=block.timeout,
+            block,
             policy=_rule_policy(
                 block,
                 arns,
