@@ -1,5 +1,14 @@
 """S3 event notifications as they arrive on SQS: parsed, unwrapped from SNS, keys decoded, deduplicated.
 
+Three shapes announce an object: S3's own notification (``Records``, keys URL-encoded), the same
+wrapped by SNS, and the event S3 sends through EventBridge (``"source": "aws.s3"`` with a
+``detail-type`` and a ``detail``), whose ``detail.object.key`` is the key itself, not URL-encoded. S3's
+"Event message structure" page says a notification's key is URL-encoded ("red flower.jpg" becomes
+"red+flower.jpg"); its "EventBridge event message structure" page says no such thing, and events
+captured from EventBridge show keys as they are (a key's ':' unescaped, where a notification has
+'%3A'); moto's ``_send_event_bridge_message`` sends ``key.name`` where its notifications send
+``quote_plus(key.name)``. So an EventBridge key is never decoded: a '+' or '%' in it is part of the name.
+
 A refresh reads thousands of bodies a run, so the usual body (every record a readable S3 record of one
 of the object creations S3 announces) takes a fast path when msgspec is installed: it decodes only the
 fields that matter and skips the rest unread. A body the fast path does not read outright is read
@@ -25,6 +34,8 @@ except ImportError:  # no msgspec: the standard library reads every body
 
 _TEST_EVENT = "s3:TestEvent"
 _CREATED_PREFIX = "ObjectCreated:"
+_EVENTBRIDGE_SOURCE = "aws.s3"
+_EVENTBRIDGE_CREATED = "Object Created"
 _MAX_DECODED_FOLDERS = 10_000
 
 
@@ -75,10 +86,11 @@ class _Announced(NamedTuple):
 
 
 def read_notification(body: str) -> Notification:
-    """Read one SQS message body: an S3 event notification, possibly wrapped by SNS. The one reader of a
-    body, for every function.
+    """Read one SQS message body: an S3 event notification, possibly wrapped by SNS, or an S3 event
+    delivered by EventBridge. The one reader of a body, for every function.
 
-    Raises NotificationError when the body is not a string, not JSON, or holds no S3 records.
+    Raises NotificationError when the body is not a string, not JSON, or holds no S3 records nor an
+    S3 EventBridge event.
     """
     read = _read(body)
     if isinstance(read, _Announced):
@@ -133,10 +145,35 @@ def _read_standard(body: str) -> _NewObject | _Announced:
         raise NotificationError(f"body is JSON {type(document).__name__}, not an object")
     if document.get("Event") == _TEST_EVENT:
         return _Announced(objects=(), is_test_event=True)
+    if "Records" not in document and document.get("source") == _EVENTBRIDGE_SOURCE:
+        return _read_eventbridge(document)
     records = document.get("Records")
     if not isinstance(records, list) or not records:
         raise NotificationError("body holds no Records")
     return _read_records(records)
+
+
+def _read_eventbridge(event: dict[str, Any]) -> _NewObject | _Announced:
+    """What an S3 event delivered by EventBridge announces: its one object when it is an
+    ``Object Created``, skipped for any other detail-type (Object Deleted, Object Restore ...). The
+    key is taken as it is (see the module's docstring): EventBridge does not URL-encode it."""
+    detail_type = event.get("detail-type")
+    detail: Any = event.get("detail")
+    try:
+        bucket = detail["bucket"]["name"]
+        key = detail["object"]["key"]
+    except (KeyError, TypeError) as err:
+        raise NotificationError(f"EventBridge S3 event without bucket name or object key ({err!r})") from err
+    if not isinstance(bucket, str) or not isinstance(key, str) or not isinstance(detail_type, str):
+        raise NotificationError("EventBridge S3 event whose bucket, key or detail-type is not a string")
+    if not bucket or not key:
+        raise NotificationError("EventBridge S3 event with an empty bucket name or object key")
+    cut = key.rfind("/") + 1
+    objects: dict[_NewObject, None] = {}
+    skipped: list[str] = []
+    created = detail_type == _EVENTBRIDGE_CREATED
+    _classify_object(bucket, key[:cut], key[cut:], detail_type, created, objects=objects, skipped=skipped)
+    return _result(objects, skipped, [])
 
 
 def split_key(raw: str) -> tuple[str, str]:
@@ -204,7 +241,8 @@ def _read_fast_records(records: list[_s3_fast.Record]) -> _NewObject | _Announce
     objects: dict[_NewObject, None] = {}
     skipped: list[str] = []
     for bucket, raw_key, event_name in plain:
-        _classify_object(bucket, *split_key(raw_key), event_name, objects=objects, skipped=skipped)
+        created = event_name.startswith(_CREATED_PREFIX)
+        _classify_object(bucket, *split_key(raw_key), event_name, created, objects=objects, skipped=skipped)
     return _result(objects, skipped, [])
 
 
@@ -213,11 +251,14 @@ def _classify_object(
     folder: str,
     name: str,
     event_name: str,
+    created: bool,
     *,
     objects: dict[_NewObject, None],
     skipped: list[str],
 ) -> None:
-    if not event_name.startswith(_CREATED_PREFIX):
+    """Put the object with the new ones, or say why it is skipped (``event_name`` is S3's eventName
+    or EventBridge's detail-type; ``created`` whether it names an object creation)."""
+    if not created:
         skipped.append(f"s3://{bucket}/{folder}{name}: {event_name} is not an object creation")
     elif not name or name.endswith(S3_FOLDER_SUFFIX):  # the key ends with '/' or '_$folder$'
         skipped.append(f"s3://{bucket}/{folder}{name}: folder marker")
@@ -244,7 +285,8 @@ def _read_records(records: list[Any]) -> _NewObject | _Announced:
         except NotificationError as err:
             problems.append(f"record {index}: {err}")
             continue
-        _classify_object(bucket, *split_key(raw_key), event_name, objects=objects, skipped=skipped)
+        created = event_name.startswith(_CREATED_PREFIX)
+        _classify_object(bucket, *split_key(raw_key), event_name, created, objects=objects, skipped=skipped)
     if not objects and not skipped:
         raise NotificationError("body holds no S3 records: " + "; ".join(problems))
     return _result(objects, skipped, problems)

@@ -48,6 +48,32 @@ def sns_wrapped(body: str) -> str:
     )
 
 
+def eventbridge_event(bucket: str, key: str, detail_type: str = "Object Created") -> dict[str, Any]:
+    """An S3 event as EventBridge delivers it to an SQS target: the key as it is, not URL-encoded."""
+    return {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": detail_type,
+        "source": "aws.s3",
+        "account": ACCOUNT_ID,
+        "time": "2024-01-01T00:00:00Z",
+        "region": REGION,
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": 10, "etag": "b1946ac92492d2347c6235b4d2611184"},
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": ACCOUNT_ID,
+            "reason": "PutObject",
+        },
+    }
+
+
+def eventbridge_body(bucket: str, key: str, detail_type: str = "Object Created") -> str:
+    return json.dumps(eventbridge_event(bucket, key, detail_type))
+
+
 S3_TEST_EVENT = json.dumps(
     {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2024-01-01T00:00:00Z", "Bucket": "b"}
 )

@@ -10,7 +10,14 @@ import pytest
 
 from streamalert import s3_events
 from streamalert.s3_events import NotificationError, S3Object, read_notification
-from tests.helpers import S3_TEST_EVENT, s3_body, s3_record, sns_wrapped
+from tests.helpers import (
+    S3_TEST_EVENT,
+    eventbridge_body,
+    eventbridge_event,
+    s3_body,
+    s3_record,
+    sns_wrapped,
+)
 
 BUCKET = "acme-data"
 
@@ -345,3 +352,94 @@ def test_body_that_is_not_a_string_is_refused_by_either_reader(
         pytest.raises(NotificationError, match=f"body is {kind}, not a string"),
     ):
         read_notification(body)  # type: ignore[arg-type]
+
+
+# EventBridge: S3's events as an EventBridge rule delivers them to the queue
+
+
+@pytest.mark.usefixtures("reader_path")
+def test_eventbridge_object_created_announces_its_object() -> None:
+    notification = read_notification(eventbridge_body(BUCKET, "logs/dt=2024-01-01-05/x.json"))
+
+    assert notification.objects == (S3Object(BUCKET, "logs/dt=2024-01-01-05/x.json"),)
+    assert notification.objects[0].folder == "logs/dt=2024-01-01-05/"
+    assert (notification.skipped, notification.problems, notification.is_test_event) == ((), (), False)
+
+
+@pytest.mark.usefixtures("reader_path")
+@pytest.mark.parametrize("key", ["a/dt=1/x+y.json", "a/dt%3D1/x.json", "a/dt=1/50%.json", "a/b c/é.json"])
+def test_eventbridge_keys_are_taken_as_they_are_not_url_decoded(key: str) -> None:
+    # EventBridge sends the key itself (moto's _send_event_bridge_message: key.name); decoding it as a
+    # notification's key would turn '+' into ' ' and '%3D' into '=' and register a folder that is not there
+    assert read_notification(eventbridge_body(BUCKET, key)).objects == (S3Object(BUCKET, key),)
+
+
+@pytest.mark.usefixtures("reader_path")
+@pytest.mark.parametrize(
+    "detail_type", ["Object Deleted", "Object Restore Completed", "Object Tags Added", "Object ACL Updated"]
+)
+def test_eventbridge_events_other_than_object_created_are_skipped(detail_type: str) -> None:
+    notification = read_notification(eventbridge_body(BUCKET, "a/x.json", detail_type))
+
+    assert notification.objects == ()
+    assert notification.skipped == (f"s3://{BUCKET}/a/x.json: {detail_type} is not an object creation",)
+    assert notification.problems == ()
+
+
+@pytest.mark.usefixtures("reader_path")
+@pytest.mark.parametrize("key", ["a/dt=1/", "a/dt=1_$folder$"])
+def test_eventbridge_folder_markers_are_skipped(key: str) -> None:
+    notification = read_notification(eventbridge_body(BUCKET, key))
+
+    assert notification.objects == ()
+    assert notification.skipped == (f"s3://{BUCKET}/{key}: folder marker",)
+
+
+@pytest.mark.usefixtures("reader_path")
+def test_eventbridge_event_wrapped_by_sns_is_unwrapped() -> None:
+    body = sns_wrapped(eventbridge_body(BUCKET, "a/x.json"))
+
+    assert read_notification(body).objects == (S3Object(BUCKET, "a/x.json"),)
+
+
+def _eventbridge_with(path: tuple[str, ...], value: object) -> str:
+    event = eventbridge_event(BUCKET, "a/x.json")
+    holder = event
+    for field in path[:-1]:
+        holder = holder[field]
+    if value is _DELETE:
+        del holder[path[-1]]
+    else:
+        holder[path[-1]] = value
+    return json.dumps(event)
+
+
+_DELETE = object()
+
+
+@pytest.mark.usefixtures("reader_path")
+@pytest.mark.parametrize(
+    ("path", "value", "match"),
+    [
+        (("detail",), _DELETE, "EventBridge S3 event without bucket name or object key"),
+        (("detail",), "text", "without bucket name or object key"),
+        (("detail", "object"), _DELETE, "without bucket name or object key"),
+        (("detail", "bucket", "name"), 5, "bucket, key or detail-type is not a string"),
+        (("detail", "object", "key"), None, "bucket, key or detail-type is not a string"),
+        (("detail-type",), _DELETE, "bucket, key or detail-type is not a string"),
+        (("detail", "object", "key"), "", "empty bucket name or object key"),
+    ],
+    ids=["no detail", "detail text", "no object", "bucket int", "key null", "no detail-type", "empty key"],
+)
+def test_unreadable_eventbridge_events_are_refused(path: tuple[str, ...], value: object, match: str) -> None:
+    with pytest.raises(NotificationError, match=match):
+        read_notification(_eventbridge_with(path, value))
+
+
+@pytest.mark.usefixtures("reader_path")
+def test_event_of_another_source_is_not_read_as_s3() -> None:
+    event = eventbridge_event(BUCKET, "a/x.json")
+    event["source"] = "aws.ec2"
+
+    with pytest.raises(NotificationError, match="holds no Records"):
+        read_notification(json.dumps(event))

@@ -108,12 +108,60 @@ def records(draw: st.DrawFn) -> object:
     return record
 
 
+# An S3 event as EventBridge delivers it, or one with a single thing wrong (or odd) about it
+EVENTBRIDGE_CHANGES: list[tuple[tuple[str, ...], object] | None] = [
+    None,
+    None,
+    None,
+    (("detail-type",), "Object Deleted"),
+    (("detail-type",), "Object Restore Completed"),
+    (("detail-type",), None),
+    (("source",), "aws.ec2"),
+    (("detail",), "text"),
+    (("detail",), []),
+    (("detail", "bucket"), None),
+    (("detail", "bucket", "name"), ""),
+    (("detail", "object", "key"), 5),
+    (("detail", "object", "key"), ""),
+    (("Records",), []),
+]
+
+
+@st.composite
+def eventbridge_events(draw: st.DrawFn) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "version": "0",
+        "bucket": {"name": draw(st.sampled_from(["acme-data", "b"]))},
+        "object": {"key": draw(raw_keys), "size": 3},
+        "reason": "PutObject",
+    }
+    event: dict[str, Any] = {
+        "version": "0",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "resources": ["arn"],
+        "detail": detail,
+    }
+    change = draw(st.sampled_from(EVENTBRIDGE_CHANGES))
+    if change is not None:
+        path, value = change
+        holder: Any = event
+        for field in path[:-1]:
+            holder = holder[field]
+        holder[path[-1]] = value
+    return event
+
+
 @st.composite
 def bodies(draw: st.DrawFn) -> str:
     count = draw(st.sampled_from([1, 1, 1, 2, 3, 0]))
     document: object = {"Records": draw(st.lists(records(), min_size=count, max_size=count))}
-    kind = draw(st.sampled_from(["plain", "plain", "sns", "test-event", "odd"]))
-    if kind == "sns":
+    kind = draw(st.sampled_from(["plain", "plain", "sns", "test-event", "eventbridge", "odd"]))
+    if kind == "eventbridge":
+        document = draw(eventbridge_events())
+        if draw(st.booleans()):
+            document = {"Type": "Notification", "Message": json.dumps(document), "MessageId": "m"}
+    elif kind == "sns":
         document = {"Type": "Notification", "Message": json.dumps(document), "MessageId": "m"}
     elif kind == "test-event":
         document = {"Event": draw(st.sampled_from(["s3:TestEvent", "other", 3])), **document}  # type: ignore[dict-item]
