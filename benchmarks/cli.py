@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import backfill, calls, coldstart, throughput
+from benchmarks import backfill, calls, coldstart, latency, throughput
 from benchmarks.calls import Measured
 from benchmarks.report import Results, markdown, plot
 from config_schemas.models import RefreshType
@@ -32,10 +32,25 @@ class Plan:
     rounds: int
     import_runs: int
     backfill_hours: int = backfill.HOURS
+    backlogs: tuple[int, ...] = latency.BACKLOGS
+    serial_backlogs: tuple[int, ...] = latency.SERIAL_BACKLOGS
+    event_batches: tuple[int, ...] = (latency.DEFAULT_EVENT_BATCH, latency.LARGEST_EVENT_BATCH)
+    variant_backlog: int = 10_000
 
 
 FULL = Plan(calls.SIZES, calls.MOTO_SIZES, calls.EXISTING, rounds=15, import_runs=7)
-QUICK = Plan((10, 100), (10,), (0, 1_000), rounds=3, import_runs=3, backfill_hours=48)
+QUICK = Plan(
+    (10, 100),
+    (10,),
+    (0, 1_000),
+    rounds=3,
+    import_runs=3,
+    backfill_hours=48,
+    backlogs=(1_000,),
+    serial_backlogs=(1_000,),
+    event_batches=(latency.DEFAULT_EVENT_BATCH, 1_000),
+    variant_backlog=1_000,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _step("catalog size", lambda: results.scale.extend(scale(plan)))
     _step("backfill", lambda: setattr(results, "backfill", backfill.measure(plan.backfill_hours)))
     _step("throughput", lambda: results.throughput.extend(throughput.measure_isolated(plan.rounds)))
+    if not args.skip_latency:
+        serial = (*plan.serial_backlogs, 100_000) if args.latency_serial_full else plan.serial_backlogs
+        _step("latency tier", lambda: setattr(results, "latency", _latency(plan, serial)))
     if not args.skip_cold_start:
         _step("cold start", lambda: _cold_start(results, plan))
     results.machine.append(f"load average after: {_load()}")
@@ -60,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     (out / "results.md").write_text(text + "\n")
     plot(results, out / "results.png")
     print(f"\nwritten: {out / 'results.md'}, {out / 'results.png'}", file=sys.stderr)
+    if results.latency:
+        _latency_verdict(results.latency)
     fast = next(t for t in results.throughput if t.name == throughput.FAST)
     if fast.records_per_second < throughput.TARGET_RECORDS_PER_SECOND:
         print(
@@ -100,6 +120,32 @@ def call_runs(plan: Plan) -> list[Measured]:
 
 def scale(plan: Plan) -> list[Measured]:
     return [run for refresh_type in TYPES for run in calls.scale_runs(refresh_type, plan.existing)]
+
+
+def _latency(plan: Plan, serial_backlogs: tuple[int, ...]) -> latency.LatencyResults:
+    return latency.measure(
+        plan.backlogs,
+        serial_backlogs,
+        variant_backlog=plan.variant_backlog,
+        batches=plan.event_batches,
+        rounds=min(plan.rounds, 5),
+        variant_rounds=min(plan.rounds, 3),
+        progress=lambda step: print(f"bench: latency tier: {step}", file=sys.stderr, flush=True),
+    )
+
+
+def _latency_verdict(tier: latency.LatencyResults) -> None:
+    """The grep line of the 100,000 backlog, and a line on stderr for each target missed."""
+    drain = tier.default_drain(100_000)
+    if drain is not None:
+        print(latency.grep_line(drain))
+        if drain.rate < latency.TARGET_DRAIN_RATE:
+            print(f"bench: drain {drain.rate:,.0f} msg/s is under the target", file=sys.stderr)
+        if drain.peak_mib is not None and drain.peak_mib >= latency.TARGET_PEAK_MIB:
+            print(f"bench: drain peak {drain.peak_mib:.1f} MiB is over the target", file=sys.stderr)
+    full = max(tier.handlers, key=lambda run: run.batch, default=None)
+    if full is not None and full.cpu_seconds >= latency.TARGET_HANDLER_SECONDS:
+        print(f"bench: handler own time {full.cpu_seconds:.2f} s is over the target", file=sys.stderr)
 
 
 def _cold_start(results: Results, plan: Plan) -> None:

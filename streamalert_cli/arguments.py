@@ -135,8 +135,8 @@ def bench_parser(prog: str = "bench") -> argparse.ArgumentParser:
     parser = command_parser(
         prog,
         "Benchmark the Athena Partition Refresh on the embedded emulator: its AWS calls beside their lower "
-        "bounds, the catalog size, the throughput and the cold start. A call count over its bound is a "
-        "failed step.",
+        "bounds, the catalog size, the throughput, the latency tier (the drain and the event-source "
+        "handler at 15 ms a call) and the cold start. A call count over its bound is a failed step.",
     )
     parser.add_argument(
         "--out",
@@ -152,6 +152,14 @@ def bench_parser(prog: str = "bench") -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
     parser.add_argument("--skip-scale", action="store_true", help="no run with 100,000 catalog partitions")
     parser.add_argument("--skip-cold-start", action="store_true", help="no import timing or package build")
+    parser.add_argument(
+        "--skip-latency", action="store_true", help="no latency tier (the drain and handler at 15 ms a call)"
+    )
+    parser.add_argument(
+        "--latency-serial-full",
+        action="store_true",
+        help="the latency tier drains 100,000 messages serially too (about 6 minutes more)",
+    )
     return parser
 
 
@@ -160,7 +168,9 @@ def bench_arguments(argv: Sequence[str] | None, prog: str = "bench") -> argparse
     ``--out`` (a usage error otherwise), so docs/bench/ changes only when asked and never partly."""
     parser = bench_parser(prog)
     args = parser.parse_args(argv)
-    partial = [flag for flag in ("quick", "skip_scale", "skip_cold_start") if getattr(args, flag)]
+    partial = [
+        flag for flag in ("quick", "skip_scale", "skip_cold_start", "skip_latency") if getattr(args, flag)
+    ]
     if args.publish and partial:
         flags = ", ".join("--" + flag.replace("_", "-") for flag in partial)
         parser.error(f"--publish replaces the docs' results, which are of a full run: not with {flags}")

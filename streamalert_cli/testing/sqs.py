@@ -24,7 +24,7 @@ from functools import cache
 from typing import Any
 
 from botocore.exceptions import ClientError
-from botocore.model import ServiceModel
+from botocore.model import OperationModel, ServiceModel
 from botocore.session import get_session
 from botocore.validate import validate_parameters
 
@@ -42,9 +42,14 @@ def _service_model(service: str) -> ServiceModel:
     return get_session().get_service_model(service)
 
 
+def service_operation(service: str, operation: str) -> OperationModel:
+    """The operation's model, loaded once (a client loads its service's when it is built)."""
+    return _service_model(service).operation_model(operation)
+
+
 def validate_request(service: str, operation: str, params: Mapping[str, Any]) -> None:
     """Refuse parameters that botocore would refuse before sending (``ParamValidationError``)."""
-    shape = _service_model(service).operation_model(operation).input_shape
+    shape = service_operation(service, operation).input_shape
     if shape is not None:
         validate_parameters(params, shape)
 

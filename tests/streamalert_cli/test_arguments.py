@@ -100,6 +100,7 @@ def test_bench_publishes_to_docs_bench_only_when_asked(tmp_path: Path) -> None:
     [
         (["--publish", "--quick"], "not with --quick"),
         (["--publish", "--skip-scale", "--skip-cold-start"], "not with --skip-scale, --skip-cold-start"),
+        (["--publish", "--skip-latency"], "not with --skip-latency"),
         (["--publish", "--out", "elsewhere"], "--publish writes docs/bench/: not with --out"),
     ],
 )
