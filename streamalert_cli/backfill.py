@@ -11,7 +11,7 @@ only memory: a second run registers nothing, and an interrupted run resumes by b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,7 +20,7 @@ from rich.console import Console
 
 from apps.athena_refresh.committer import PartitionCommitter
 from apps.athena_refresh.plan import Need, RefreshPlan, TableWork
-from config_schemas.models import AthenaRefreshConfig, RefreshType, TableRoute
+from config_schemas.models import AthenaRefreshConfig, Config, RefreshType, TableRoute
 from streamalert import aws
 from streamalert.athena import AthenaQueryRunner
 from streamalert.constants import athena_workgroup_name
@@ -32,7 +32,7 @@ from streamalert_cli.backfill_display import BackfillProgress, TableCounts, clos
 from streamalert_cli.backfill_walk import DateRange, FolderWalker, Rejected
 from streamalert_cli.common import StepFailed, UsageError, guarded, validate_config
 from streamalert_cli.deployment import check_account
-from streamalert_cli.guard import EXIT_USAGE
+from streamalert_cli.guard import parse_with
 
 COMMAND = "backfill"
 # Partitions committed at a time: each group is in the catalog before the next starts, so an interrupted
@@ -52,10 +52,9 @@ class BackfillOptions:
 
 
 def main(argv: Sequence[str] | None = None, prog: str = COMMAND) -> int:
-    try:
-        args = backfill_arguments(argv, prog)
-    except SystemExit as exit_:
-        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    args = parse_with(lambda: backfill_arguments(argv, prog))
+    if isinstance(args, int):
+        return args
     options = BackfillOptions(
         tuple(args.table), DateRange(args.since, args.until), args.dry_run, args.config_dir, args.debug
     )
@@ -67,14 +66,34 @@ def backfill(options: BackfillOptions, out: TextIO | None = None, console: Conso
     rejected or failed otherwise."""
     progress = BackfillProgress(COMMAND, out, console)
     config = validate_config(progress, options.config_dir)
-    block = config.athena_refresh
-    if block is None:
-        raise UsageError("lambda.json has no athena_partition_refresh_config block: no table to backfill")
-    routes = select_routes(block, options.tables)
+    routes = select_routes(refresh_block(config), options.tables)
     check_account(config, progress, verb="backfill")
+    counts = backfill_tables(config, routes, progress, options.dates, dry_run=options.dry_run)
+    for line in closing_table(counts, options.dry_run):
+        progress.say(line)
+    rejected = sum(len(c.rejected) for c in counts)
+    failed = sum(len(c.failed) for c in counts)
+    if rejected or failed:
+        raise StepFailed(
+            "backfill", f"{rejected} folders rejected, {failed} partitions not registered (listed above)"
+        )
+    return 0
+
+
+def backfill_tables(
+    config: Config,
+    routes: Mapping[str, Sequence[TableRoute]],
+    progress: BackfillProgress,
+    dates: DateRange,
+    *,
+    dry_run: bool = False,
+) -> list[TableCounts]:
+    """Backfill each table of ``routes`` (``select_routes``) in the account the client factory reaches
+    (the emulator's, for the ``--local`` proof): the counts of each, in order; what was rejected or
+    failed is in them, for the caller to judge."""
+    block = refresh_block(config)
     settings = aws.AwsSettings(region=config.account.region)
-    glue = aws.glue_client(settings)
-    catalog = GlueCatalog(glue, block.database_name)
+    catalog = GlueCatalog(aws.glue_client(settings), block.database_name)
     athena = AthenaQueryRunner(
         aws.athena_client(settings),
         block.database_name,
@@ -90,19 +109,17 @@ def backfill(options: BackfillOptions, out: TextIO | None = None, console: Conso
     with progress.step("check database") as step:
         catalog.check_database()
         step.detail = f"{block.database_name} exists"
-    counts = [
-        backfiller.run(table, table_routes, options.dates, progress, dry_run=options.dry_run)
+    return [
+        backfiller.run(table, table_routes, dates, progress, dry_run=dry_run)
         for table, table_routes in routes.items()
     ]
-    for line in closing_table(counts, options.dry_run):
-        progress.say(line)
-    rejected = sum(len(c.rejected) for c in counts)
-    failed = sum(len(c.failed) for c in counts)
-    if rejected or failed:
-        raise StepFailed(
-            "backfill", f"{rejected} folders rejected, {failed} partitions not registered (listed above)"
-        )
-    return 0
+
+
+def refresh_block(config: Config) -> AthenaRefreshConfig:
+    """The refresh's block of lambda.json, which names the tables; UsageError without one."""
+    if config.athena_refresh is None:
+        raise UsageError("lambda.json has no athena_partition_refresh_config block: no table to backfill")
+    return config.athena_refresh
 
 
 def select_routes(block: AthenaRefreshConfig, tables: Sequence[str]) -> dict[str, list[TableRoute]]:

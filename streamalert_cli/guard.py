@@ -67,8 +67,14 @@ def add_debug_argument(parser: argparse.ArgumentParser) -> None:
 
 def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
     """The parsed arguments, or argparse's exit code (2 for usage errors, 0 for --help)."""
+    return parse_with(lambda: parser.parse_args(argv))
+
+
+def parse_with(read: Callable[[], argparse.Namespace]) -> argparse.Namespace | int:
+    """What ``read`` parses (a command line with checks of its own beyond the parser's), or argparse's
+    exit code (2 for usage errors, 0 for --help)."""
     try:
-        return parser.parse_args(argv)
+        return read()
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
 

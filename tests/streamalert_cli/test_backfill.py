@@ -18,9 +18,11 @@ from moto.athena.models import athena_backends
 from rich.console import Console
 
 from streamalert import aws
+from streamalert.config import load_config
 from streamalert.constants import athena_workgroup_name
 from streamalert_cli import backfill
 from streamalert_cli.backfill import BackfillOptions
+from streamalert_cli.backfill_display import BackfillProgress
 from streamalert_cli.backfill_walk import DateRange
 from streamalert_cli.testing.calls import CallCounter
 from tests.helpers import ACCOUNT_ID, REGION, REPO, write_json
@@ -95,6 +97,9 @@ def queries() -> list[str]:
 def account(moto: None, config_dir: Path) -> Account:
     lambda_json = json.loads((config_dir / "lambda.json").read_text())
     lambda_json["athena_partition_refresh_config"]["refresh_type"] = REFRESH_TYPES
+    lambda_json["athena_partition_refresh_config"]["tables"] = {
+        table: {"existing": True} for table in TABLES if table != "alerts"
+    }
     write_json(config_dir / "lambda.json", lambda_json)
     result = Account()
     for bucket, keys in OBJECTS.items():
@@ -234,6 +239,48 @@ def test_a_second_run_registers_nothing(account: Account, config_dir: Path, call
     assert "alerts: check catalog: 3 already there, 0 missing" in output
 
 
+def test_the_api_backfills_a_loaded_config_and_leaves_the_verdict_to_its_caller(
+    account: Account, config_dir: Path
+) -> None:
+    config = load_config(config_dir)
+    account.put("acme.streamalerts", "tmp/dt=2024-01-01-03/a.json")  # outside the table's LOCATION
+    routes = backfill.select_routes(backfill.refresh_block(config), ("alerts", "waf"))
+    out = io.StringIO()
+
+    first = backfill.backfill_tables(config, routes, BackfillProgress("deploy", out), DateRange())
+    again = backfill.backfill_tables(config, routes, BackfillProgress("deploy", out), DateRange())
+
+    assert [(c.table, c.found, c.already, c.registered) for c in first] == [
+        ("alerts", 3, 0, 3),
+        ("waf", 2, 0, 2),
+    ]
+    assert [(c.table, c.found, c.already, c.registered) for c in again] == [
+        ("alerts", 3, 3, 0),
+        ("waf", 2, 2, 0),
+    ]
+    assert [r.location for r in first[0].rejected] == ["s3://acme.streamalerts/tmp/dt=2024-01-01-03/"]
+    assert "deploy: alerts: register: 3 of 3 registered" in out.getvalue()
+    assert sorted(account.partitions("alerts")) == [
+        ("2024-01-01-00",),
+        ("2024-01-01-01",),
+        ("2024-01-02-00",),
+    ]
+
+
+def test_a_config_without_the_refresh_block_has_no_table_to_backfill(config_dir: Path) -> None:
+    lambda_json = json.loads((config_dir / "lambda.json").read_text())
+    del lambda_json["athena_partition_refresh_config"]
+    write_json(config_dir / "lambda.json", lambda_json)
+    out = io.StringIO()
+    err = io.StringIO()
+
+    code = backfill.guarded("backfill", False, lambda: backfill.backfill(options(config_dir), out), err)
+
+    assert code == 2
+    assert "backfill: lambda.json has no athena_partition_refresh_config block" in err.getvalue()
+    assert "check AWS account" not in out.getvalue()  # refused before any AWS call
+
+
 def test_since_and_until_prune_the_hour_folders(
     account: Account, config_dir: Path, calls: CallCounter
 ) -> None:
@@ -295,6 +342,11 @@ def test_a_terminal_shows_a_bar_and_the_same_summary(account: Account, config_di
 def test_usage_errors_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert backfill.main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_help_exits_0_before_anything_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert backfill.main(["--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: backfill ")
 
 
 def test_an_unknown_table_exits_2(account: Account, config_dir: Path) -> None:
