@@ -33,6 +33,7 @@ from streamalert.s3_events import NotificationError, S3Object, read_notification
 from streamalert_cli.common import Progress, StepFailed
 from streamalert_cli.local_handlers import DeployedHandlers, one_line, s3_event, sqs_event
 from streamalert_cli.packaging import Package
+from streamalert_cli.pipeline_history import prove_history
 from streamalert_cli.processors import by_name
 from streamalert_cli.zip_runner import LambdaRuntime
 
@@ -86,6 +87,7 @@ def prove_pipeline(deployment: Any, progress: Progress, packages: Mapping[str, P
         )
     for line in changes(block, settings):
         progress.say(line)
+    prove_history(deployment, progress, handlers)  # the backfill: data the refresh never heard of
 
 
 def _deployed_handlers(

@@ -1,7 +1,8 @@
 """``scripts/deploy --processor all --local`` end to end: a real terraform apply of the three processors on
 the embedded emulator, real zips uploaded, then the proof that runs those zips, one hop a line: a
 CloudTrail log in, the rule handler's alert on the alerts queue, the alert handler's object in the alerts
-bucket, its notification on the refresh queue, the refresh handler's partition.
+bucket, its notification on the refresh queue, the refresh handler's partition; then the history (objects
+whose notifications expired) that the refresh misses and the backfill registers, once.
 
 The lifecycle test (deploy, redeploy, rollback, destroy in one emulator) takes about five minutes on two
 cores: it runs when ``STREAMALERT_E2E_LIFECYCLE=1``.
@@ -77,11 +78,27 @@ def test_deploy_all_local_applies_and_proves_the_pipeline(tmp_path: Path) -> Non
     assert summary["messages_kept"] == 0
     assert summary["partitions_added"] == {"alerts": 1}
     assert "deploy: glue partition streamalert.alerts" in out
+    # the history: objects whose notifications expired are missed by the refresh, found by the backfill
+    written = _line(lines, "history: write")
+    assert "3 alert objects in 2 older hourly folders of s3://acme.streamalerts/alerts/" in written
+    expired = _line(lines, "history: notifications expire")
+    assert (
+        "their 3 notification(s) taken off acme_streamalert_athena_data_bucket_notifications unread"
+        in expired
+    )
+    missed = _line(lines, "history: refresh handler").removeprefix("deploy: history: refresh handler: ")
+    assert json.loads(missed.split("; ")[0])["partitions_added"] == {}
+    assert "the catalog holds none of dt=" in missed
+    backfilled = _line(lines, "history: backfill")
+    assert "3 partitions found, 1 already there, 2 registered (add_glue_partition)" in backfilled
+    assert "the catalog now holds dt=" in backfilled
+    assert "3 partitions found, 3 already there, 0 registered" in _line(lines, "history: backfill again")
     assert out.rstrip().endswith("deploy: done")
     for app in ("athena_refresh", "rule_processor", "alert_processor"):
         assert (tmp_path / "build" / "packages" / f"{app}.zip").is_file()
     logs = tmp_path / "build" / "terraform" / "local"
     assert "Refresh finished" in (logs / "refresh-handler.log").read_text()
+    assert "Refresh finished" in (logs / "refresh-handler-history.log").read_text()
     assert "root_account_use" in (logs / "alert-handler.log").read_text()
     assert elapsed < BUDGET_SECONDS, f"took {elapsed:.0f}s"
 
