@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,34 +25,12 @@ from streamalert.sqs import QueueMessage
 LOGGER = get_logger(__name__)
 
 
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Planning builds a few small objects a message, none of them in a reference cycle, and keeps them:
-    the cycle collector would walk the whole heap (boto3's included) again and again for nothing,
-    about a tenth of the planning time. It runs again, as before, once the plan is made."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @dataclass(frozen=True, slots=True)
 class Need:
     """One thing a message waits for: a partition of a table, registered at its folder."""
 
     table: str
     partition: Partition
-    _hash: int = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # Sets of needs are built for every message of a run: hash once, not on every insertion.
-        object.__setattr__(self, "_hash", hash((self.table, self.partition)))
-
-    def __hash__(self) -> int:
-        return self._hash
 
 
 _NO_NEEDS: frozenset[Need] = frozenset()
@@ -109,10 +85,6 @@ class Planner:
         self._tables = tables
 
     def plan(self, messages: Sequence[QueueMessage]) -> RefreshPlan:
-        with _cycle_collector_paused():
-            return self._plan(messages)
-
-    def _plan(self, messages: Sequence[QueueMessage]) -> RefreshPlan:
         plan = RefreshPlan(messages=[])
         missing_tables: set[str] = set()
         # (bucket, folder) -> the needs of an object in that folder. Exact: a source prefix is made of
