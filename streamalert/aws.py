@@ -25,12 +25,15 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class AwsSettings:
     """What every client of one function shares. ``max_attempts`` counts the retries after the first
-    attempt (botocore's meaning)."""
+    attempt (botocore's meaning); ``max_pool_connections``: the connections a client keeps open, at least
+    as many as the calls a function makes at once (the refresh's drain pool), or each call over it opens
+    a new connection and the pool throws it away."""
 
     region: str
     max_attempts: int = 8
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    max_pool_connections: int = 10
 
     @classmethod
     def for_function(cls, region: str, timeout_seconds: float) -> AwsSettings:
@@ -70,7 +73,11 @@ class CallGuard:
     retry whose longest sleep would end inside the margin is not made at all (the call fails at once with
     ``NoTimeToRetryError``, naming the error of its last attempt), so that no sleep runs the function past
     its timeout. It raises rather than answers: older botocore (1.34, as Lambda runtimes have shipped it)
-    reads any answer but None as a delay, and would retry at once."""
+    reads any answer but None as a delay, and would retry at once.
+
+    Safe to use from several threads (a client's calls run their hooks in the calling thread): the hooks
+    keep no state, and ``budget`` is set before a run's first call and only read while the calls run
+    (``RunBudget`` is frozen)."""
 
     def __init__(self) -> None:
         self.budget: RunBudget | None = None
@@ -141,6 +148,7 @@ def client(service: str, settings: AwsSettings) -> Any:
             retries={"mode": "standard", "max_attempts": settings.max_attempts},
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
+            max_pool_connections=settings.max_pool_connections,
         ),
     )
 

@@ -20,6 +20,8 @@ SQS_MAX_BATCH = 10
 # Bytes of one SendMessageBatch call (the total of its bodies): the limit every queue accepts
 SQS_MAX_BATCH_BYTES = 262_144
 SQS_MAX_VISIBILITY_SECONDS = 12 * 60 * 60
+# A standard queue holds at most this many messages in flight (received, not yet deleted or visible again)
+SQS_MAX_IN_FLIGHT = 120_000
 GLUE_MAX_PARTITIONS_PER_BATCH = 100
 GLUE_MAX_PARTITIONS_PER_GET = 1000
 ATHENA_MAX_QUERY_BYTES = 262_144

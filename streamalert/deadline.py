@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 
 class Deadline:
-    """Remaining time of one run, read from the Lambda context (or a clock, outside Lambda)."""
+    """Remaining time of one run, read from the Lambda context (or a clock, outside Lambda). It holds no
+    state that changes: every answer reads the time again, so the threads of one run may share it."""
 
     def __init__(self, remaining_ms: Callable[[], float]) -> None:
         self._remaining_ms = remaining_ms
@@ -33,6 +35,7 @@ class Deadline:
         return self.remaining_seconds() > seconds
 
 
+@dataclass(frozen=True, slots=True)
 class RunBudget:
     """How one run spends its time: the one place that answers "may this call start", "how long may this
     wait last" and "how long may the queue hide this message".
@@ -42,12 +45,14 @@ class RunBudget:
     call started in time ends in time. A phase that must leave time to the phases after it (receiving
     leaves time to commit, committing leaves time to delete) works on a budget ``reserving`` that time,
     plus one attempt: its last call may run into the reserve by that much.
+
+    Frozen: the calls a run makes from several threads (the drain's pool) read one budget, and none of
+    them can change what another is held to; a phase takes a new budget (``reserving``).
     """
 
-    def __init__(self, deadline: Deadline, margin: float, attempt_seconds: float = 0.0) -> None:
-        self.deadline = deadline
-        self.margin = margin
-        self.attempt_seconds = attempt_seconds
+    deadline: Deadline
+    margin: float
+    attempt_seconds: float = 0.0
 
     @classmethod
     def for_run(cls, deadline: Deadline, *, safety_seconds: float, attempt_seconds: float = 0.0) -> RunBudget:

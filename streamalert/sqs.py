@@ -65,13 +65,16 @@ class SqsQueue:
         """The queue of that exact name (one GetQueueUrl call)."""
         return cls(client, client.get_queue_url(QueueName=name)["QueueUrl"])
 
-    def receive(self, *, wait_seconds: int, visibility_seconds: float) -> list[QueueMessage]:
-        """Up to 10 messages, hidden from other consumers for ``visibility_seconds`` (rounded up)."""
+    def receive(
+        self, *, wait_seconds: int, visibility_seconds: float, max_messages: int = SQS_MAX_BATCH
+    ) -> list[QueueMessage]:
+        """Up to ``max_messages`` (1 to 10) messages, hidden from other consumers for ``visibility_seconds``
+        (rounded up)."""
         visibility = min(SQS_MAX_VISIBILITY_SECONDS, max(1, math.ceil(visibility_seconds)))
         LOGGER.debug("Polling SQS", extra=context(queue=self.url, wait=wait_seconds, visibility=visibility))
         response = self._client.receive_message(
             QueueUrl=self.url,
-            MaxNumberOfMessages=SQS_MAX_BATCH,
+            MaxNumberOfMessages=min(SQS_MAX_BATCH, max(1, max_messages)),
             WaitTimeSeconds=wait_seconds,
             VisibilityTimeout=visibility,
         )

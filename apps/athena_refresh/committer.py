@@ -6,8 +6,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from botocore.exceptions import ClientError
+
 from apps.athena_refresh.plan import Need, RefreshPlan, TableWork
 from config_schemas.models import RefreshType
+from streamalert import aws
 from streamalert.athena import (
     AthenaQueryRunner,
     UnsafeQueryError,
@@ -15,7 +18,7 @@ from streamalert.athena import (
     repair_table_statement,
 )
 from streamalert.deadline import RunBudget
-from streamalert.glue import GlueCatalog
+from streamalert.glue import GlueCatalog, TableInfo, TableNotFoundError
 from streamalert.logger import context, get_logger
 from streamalert.partitions import Partition
 
@@ -31,6 +34,41 @@ class CommitResult:
     def record(self, table: str, partitions: Sequence[Partition]) -> None:
         self.done.update(Need(table, partition) for partition in partitions)
         self.partitions_added[table] += len(partitions)
+
+
+@dataclass
+class RunMemory:
+    """What one run remembers of the catalog across its chunks, and nothing longer: each table's metadata
+    (GetTable once a table a run; a schema change reaches the next run; a table that cannot be read is
+    not asked again) and every partition committed, so that one announced again by a later chunk is not
+    written again. It grows with the tables and partitions of a run, never with its messages."""
+
+    catalog: GlueCatalog
+    budget: RunBudget
+    committed: set[Need] = field(default_factory=set)
+    tables: dict[str, TableInfo] = field(default_factory=dict)
+    unreadable: dict[str, Exception] = field(default_factory=dict)
+
+    def table(self, name: str) -> TableInfo:
+        """The table's metadata, read at its first use this run; a read starts only with time for it."""
+        if name in self.unreadable:
+            raise self.unreadable[name]
+        if name not in self.tables:
+            if not self.budget.may_call():
+                raise aws.NoTimeForCallError(event_name=f"GetTable of table {name!r}")
+            try:
+                self.tables[name] = self.catalog.get_table(name)
+            except (TableNotFoundError, ClientError) as err:
+                self.unreadable[name] = err
+                raise
+        return self.tables[name]
+
+    def drop_committed(self, plan: RefreshPlan) -> None:
+        """Take out of the plan's work every partition an earlier chunk of the run committed."""
+        if not self.committed:
+            return
+        for name, work in plan.work.items():
+            work.partitions = {p: None for p in work.partitions if Need(name, p) not in self.committed}
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import math
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from apps.athena_refresh.committer import CommitResult, PartitionCommitter
-from apps.athena_refresh.plan import Planner, RefreshPlan
+from apps.athena_refresh.committer import CommitResult, PartitionCommitter, RunMemory
+from apps.athena_refresh.drain import Chunk, DrainPace, QueueDrain
+from apps.athena_refresh.plan import Need, Planner, RefreshPlan
 from apps.athena_refresh.routing import SourceRouter
 from config_schemas.lambda_config import ATHENA_BLOCK
 from config_schemas.models import AthenaRefreshConfig, Config
@@ -21,13 +22,14 @@ from streamalert.config import MissingBlockError
 from streamalert.constants import (
     ATHENA_METRICS_NAMESPACE,
     ENV_RECEIVE_WAIT_SECONDS,
+    SQS_MAX_IN_FLIGHT,
     athena_function_name,
     athena_queue_name,
     athena_workgroup_name,
 )
 from streamalert.deadline import Deadline, RunBudget
 from streamalert.exceptions import StreamAlertError
-from streamalert.glue import DatabaseNotFoundError, GlueCatalog, TableInfo
+from streamalert.glue import DatabaseNotFoundError, GlueCatalog
 from streamalert.logger import context, get_logger
 from streamalert.sqs import QueueMessage, SqsQueue
 
@@ -38,16 +40,29 @@ class SettingsError(StreamAlertError):
     """A run setting out of its range."""
 
 
+# More calls in flight than this gain nothing against SQS's per-queue rates and cost memory and connections
+MAX_CONCURRENCY = 64
+
+
 @dataclass(frozen=True)
 class RefreshSettings:
-    """How a run spends its time. ``receive_wait_seconds`` is the long-poll wait of each receive (at most 2;
-    tests use 0). Receiving stops after ``max_messages``, or once only ``receive_share`` of the run's time
-    is spent; everything stops with ``safety_margin_seconds`` left (a fifth of the run at most, never less
-    than one attempt of an AWS call and the time to finish: ``RunBudget.for_run``). A run that starts with
-    less than ``minimum_run_seconds`` does nothing."""
+    """How a run spends its time (docs/athena_refresh.md, "How a scheduled run drains the queue").
+
+    A scheduled run works in chunks of ``chunk_messages``: receive them, plan, commit what is new,
+    delete what is committed, next chunk. ``concurrency`` receive or delete calls are in flight at once
+    (1: one after the other). A chunk is received only while the run has time to commit and delete it:
+    the first chunk's receiving leaves ``1 - receive_share`` of the run to the rest, the later ones keep
+    what the run's earlier chunks took. The run stops at ``max_messages`` (below SQS's in-flight limit
+    per queue), when the queue is empty, when it is out of time, or when a chunk could handle none of
+    its messages. ``receive_wait_seconds`` is the long-poll wait of each receive (at most 2; tests use
+    0). Everything stops with ``safety_margin_seconds`` left (a fifth of the run at most, never less
+    than one attempt of an AWS call and the time to finish: ``RunBudget.for_run``). A run that starts
+    with less than ``minimum_run_seconds`` does nothing."""
 
     receive_wait_seconds: int = 1
-    max_messages: int = 5000
+    max_messages: int = 100_000
+    chunk_messages: int = 1_000
+    concurrency: int = 16
     receive_share: float = 0.5
     safety_margin_seconds: float = 5.0
     minimum_run_seconds: float = 0.5
@@ -57,8 +72,19 @@ class RefreshSettings:
             raise SettingsError(
                 f"the receive wait must be 0, 1 or 2 seconds, got {self.receive_wait_seconds}"
             )
-        if self.max_messages < 1:
-            raise SettingsError(f"the message cap must be positive, got {self.max_messages}")
+        if not 1 <= self.max_messages < SQS_MAX_IN_FLIGHT:
+            raise SettingsError(
+                f"the message cap must be 1 to {SQS_MAX_IN_FLIGHT - 1} (a queue holds at most "
+                f"{SQS_MAX_IN_FLIGHT} messages in flight), got {self.max_messages}"
+            )
+        if self.chunk_messages < 1:
+            raise SettingsError(f"the chunk size must be positive, got {self.chunk_messages}")
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise SettingsError(
+                f"the calls in flight must be 1 to {MAX_CONCURRENCY} (1: no pool), got {self.concurrency}"
+            )
+        if not 0 < self.receive_share < 1:
+            raise SettingsError(f"the receive share must lie between 0 and 1, got {self.receive_share}")
 
     def fitted(self, clients: aws.AwsSettings) -> RefreshSettings:
         """These settings with a receive wait whose long poll answers within the clients' read timeout
@@ -153,7 +179,11 @@ class PartitionRefresher:
         block = config.athena_refresh
         if block is None:
             raise MissingBlockError(ATHENA_BLOCK)
-        aws_settings = aws.AwsSettings.for_function(config.account.region, block.timeout)
+        settings = settings or RefreshSettings()
+        aws_settings = replace(
+            aws.AwsSettings.for_function(config.account.region, block.timeout),
+            max_pool_connections=max(10, settings.concurrency),
+        )
         clients = (
             aws.sqs_client(aws_settings),
             aws.glue_client(aws_settings),
@@ -174,23 +204,74 @@ class PartitionRefresher:
         )
 
     def run_scheduled(self, deadline: Deadline) -> dict[str, Any]:
-        """Drain the queue, commit, delete what was committed; a JSON-serialisable summary."""
+        """Drain the queue chunk by chunk (receive, commit, delete what was committed) while time allows;
+        a JSON-serialisable summary."""
+        tally = RunTally()
         if not deadline.has(self._settings.minimum_run_seconds):
             LOGGER.warning("Too little time left to refresh: nothing done")
-            return self._finish(0, 0, RefreshPlan(messages=[]), CommitResult())
+            return self._finish(tally)
         budget = self._start(deadline)
         if not budget.may_call():
             LOGGER.warning("Too little time left to refresh: nothing done")
-            return self._finish(0, 0, RefreshPlan(messages=[]), CommitResult())
+            return self._finish(tally)
         self._check_database()
-        queue = self._get_queue()
-        started = deadline.remaining_seconds()
-        messages, receives = self._drain(queue, budget)
-        # keep time to delete what is committed: as many calls as receiving made, each as long
-        per_call = (started - deadline.remaining_seconds()) / max(1, receives)
-        plan, result = self._commit(messages, budget.reserving(per_call * math.ceil(len(messages) / 10)))
-        deleted = self._delete(queue, [p.message for p in plan.handled(result.done)], budget)
-        return self._finish(len(messages), deleted, plan, result)
+        settings = self._settings
+        memory = RunMemory(self._catalog, budget)
+        pace = DrainPace(first_share=1 - settings.receive_share)
+        with QueueDrain.opened(self._get_queue(), settings.concurrency) as drain:
+            while tally.received < settings.max_messages:
+                limit = min(settings.chunk_messages, settings.max_messages - tally.received)
+                # a chunk is received only with time to commit and delete it after
+                remaining = deadline.remaining_seconds()
+                receiving = budget.reserving(pace.chunk_reserve(limit, remaining))
+                if remaining <= receiving.margin:
+                    LOGGER.info("No time left for another chunk", extra=context(received=tally.received))
+                    break
+                chunk = drain.receive(
+                    limit,
+                    receiving,
+                    wait_seconds=settings.receive_wait_seconds,
+                    visibility=budget.hidden_seconds,
+                )
+                pace.record_receive(chunk)
+                if not chunk.messages or not self._drain_chunk(
+                    chunk, drain, budget=budget, memory=memory, pace=pace, tally=tally
+                ):
+                    break
+                if chunk.drained or chunk.error:
+                    break
+        return self._finish(tally)
+
+    def _drain_chunk(
+        self,
+        chunk: Chunk,
+        drain: QueueDrain,
+        *,
+        budget: RunBudget,
+        memory: RunMemory,
+        pace: DrainPace,
+        tally: RunTally,
+    ) -> bool:
+        """Commit the chunk, keeping time to delete it, then delete what is committed; False when the run
+        should stop here: no message of the chunk could be handled (the catalog fails, or the chunk's
+        tables cannot be read: the next chunk would fare the same), or no delete went through."""
+        started = budget.deadline.remaining_seconds()
+        count = len(chunk.messages)
+        plan, result = self._commit(chunk.messages, budget.reserving(pace.delete_seconds(count)), memory)
+        pace.record_commit(started - budget.deadline.remaining_seconds())
+        handled = [p.message for p in plan.handled(memory.committed)]
+        deleted = drain.delete(handled, budget) if handled else 0
+        tally.add(plan, result, memory.committed, received=count, deleted=deleted)
+        if not handled:
+            LOGGER.error(
+                "No message of the chunk could be handled: the run stops, the rest waits for the next run",
+                extra=context(received=tally.received, chunk=count),
+            )
+            return False
+        if not deleted:
+            LOGGER.error("No delete went through: the run stops", extra=context(received=tally.received))
+            return False
+        return True
 
     def run_event_source(self, messages: Sequence[QueueMessage], deadline: Deadline) -> dict[str, Any]:
         """Process the messages that SQS handed over; report, never delete, those not fully handled."""
@@ -200,9 +281,12 @@ class PartitionRefresher:
         except (DatabaseNotFoundError, ClientError, BotoCoreError) as err:
             LOGGER.error("Every message is reported as failed", extra=context(error=str(err)))
             return _failures(messages)
-        plan, result = self._commit(list(messages), budget)
-        failed = [p.message for p in plan.kept(result.done)]
-        self._finish(len(messages), len(messages) - len(failed), plan, result)
+        memory = RunMemory(self._catalog, budget)
+        plan, result = self._commit(list(messages), budget, memory)
+        failed = [p.message for p in plan.kept(memory.committed)]
+        tally = RunTally()
+        tally.add(plan, result, memory.committed, received=len(messages), deleted=len(messages) - len(failed))
+        self._finish(tally)
         return _failures(failed)
 
     def _start(self, deadline: Deadline) -> RunBudget:
@@ -216,31 +300,22 @@ class PartitionRefresher:
             self._guard.budget = budget
         return budget
 
-    def _finish(self, received: int, handled: int, plan: RefreshPlan, result: CommitResult) -> dict[str, Any]:
+    def _finish(self, tally: RunTally) -> dict[str, Any]:
         """Log the run's summary and write its metrics; the summary is what the handler returns."""
-        summary = _summary(received, handled, result)
+        summary = tally.summary()
         LOGGER.info("Refresh finished", extra=context(**summary))
-        unmet = sum(len(p.needs - result.done) for p in plan.messages)
-        unreadable = sum(1 for p in plan.messages if p.keep_reasons)
         metrics.emit(
             ATHENA_METRICS_NAMESPACE,
             {"FunctionName": self._function_name},
             {
-                "MessagesReceived": received,
-                "MessagesDeleted": handled,
-                "MessagesKept": received - handled,
-                "PartitionsAdded": sum(result.partitions_added.values()),
-                "Failures": unmet + unreadable,
+                "MessagesReceived": tally.received,
+                "MessagesDeleted": tally.deleted,
+                "MessagesKept": tally.received - tally.deleted,
+                "PartitionsAdded": sum(tally.partitions_added.values()),
+                "Failures": tally.failures,
             },
         )
         return summary
-
-    @staticmethod
-    def _delete(queue: SqsQueue, messages: list[QueueMessage], budget: RunBudget) -> int:
-        """Delete what was committed; how many really went. A message not deleted is only received again."""
-        if not messages:
-            return 0
-        return len(messages) - len(queue.delete(messages, budget.may_call))
 
     def _check_database(self) -> None:
         if not self._database_checked:
@@ -252,54 +327,49 @@ class PartitionRefresher:
             self._queue = SqsQueue.from_name(self._sqs_client, self._queue_name)
         return self._queue
 
-    def _drain(self, queue: SqsQueue, budget: RunBudget) -> tuple[list[QueueMessage], int]:
-        """The messages received, and how many receive calls it took. Receiving leaves the run's
-        ``1 - receive_share`` to the phases after it."""
-        settings = self._settings
-        receiving = budget.reserving(budget.deadline.remaining_seconds() * (1 - settings.receive_share))
-        messages: dict[str, QueueMessage] = {}
-        receives = 0
-        while len(messages) < settings.max_messages and receiving.may_call():
-            receives += 1
-            # a long poll never waits past the end of the receiving phase
-            wait = int(receiving.wait_seconds(settings.receive_wait_seconds))
-            try:
-                batch = queue.receive(wait_seconds=wait, visibility_seconds=budget.hidden_seconds())
-            except (ClientError, BotoCoreError) as err:
-                LOGGER.error("Receiving failed: committing what was received", extra=context(error=str(err)))
-                break
-            if not batch:
-                break
-            messages.update((message.message_id, message) for message in batch)
-        return list(messages.values()), receives
-
-    def _commit(self, messages: list[QueueMessage], budget: RunBudget) -> tuple[RefreshPlan, CommitResult]:
-        """Plan the messages with table metadata read once this run (a schema change is seen by the next
-        run), then commit the plan. A table read starts only with time for it: a table the run has no
-        time to read keeps its messages, as one that cannot be read."""
-        tables: dict[str, TableInfo] = {}
-
-        def table(name: str) -> TableInfo:
-            if name not in tables:
-                if not budget.may_call():
-                    raise aws.NoTimeForCallError(event_name=f"GetTable of table {name!r}")
-                tables[name] = self._catalog.get_table(name)
-            return tables[name]
-
-        plan = Planner(self._router, table).plan(messages)
+    def _commit(
+        self, messages: list[QueueMessage], budget: RunBudget, memory: RunMemory
+    ) -> tuple[RefreshPlan, CommitResult]:
+        """Plan the messages with the run's table metadata, then commit what no earlier chunk of the run
+        committed; ``memory.committed`` then holds every partition the run committed. A table the run
+        has no time to read keeps its messages, as one that cannot be read."""
+        plan = Planner(self._router, memory.table).plan(messages)
+        memory.drop_committed(plan)
         if not any(work.partitions for work in plan.work.values()):
             return plan, CommitResult()
-        return plan, self._committer.commit(plan, budget)
+        result = self._committer.commit(plan, budget)
+        memory.committed |= result.done
+        return plan, result
 
 
-def _summary(received: int, deleted: int, result: CommitResult) -> dict[str, Any]:
-    return {
-        "messages_received": received,
-        "messages_deleted": deleted,
-        "messages_kept": received - deleted,
-        "partitions_added": dict(sorted(result.partitions_added.items())),
-        "tables_repaired": sorted(set(result.tables_repaired)),
-    }
+@dataclass
+class RunTally:
+    """A run's counts, added up chunk by chunk (no chunk's messages are kept)."""
+
+    received: int = 0
+    deleted: int = 0
+    failures: int = 0
+    partitions_added: Counter[str] = field(default_factory=Counter)
+    tables_repaired: set[str] = field(default_factory=set)
+
+    def add(
+        self, plan: RefreshPlan, result: CommitResult, committed: set[Need], *, received: int, deleted: int
+    ) -> None:
+        self.received += received
+        self.deleted += deleted
+        unmet = sum(len(p.needs - committed) for p in plan.messages)
+        self.failures += unmet + sum(1 for p in plan.messages if p.keep_reasons)
+        self.partitions_added.update(result.partitions_added)
+        self.tables_repaired.update(result.tables_repaired)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "messages_received": self.received,
+            "messages_deleted": self.deleted,
+            "messages_kept": self.received - self.deleted,
+            "partitions_added": dict(sorted(self.partitions_added.items())),
+            "tables_repaired": sorted(self.tables_repaired),
+        }
 
 
 def disabled_response(messages: Sequence[QueueMessage] | None) -> dict[str, Any]:

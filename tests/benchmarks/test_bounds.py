@@ -11,10 +11,25 @@ GLUE = TABLE_BY_TYPE[RefreshType.ADD_GLUE_PARTITION]
 HIVE = TABLE_BY_TYPE[RefreshType.ADD_HIVE_PARTITION]
 
 
-def shape(refresh_type: RefreshType, messages: int, partitions: int, *, first_run: bool = True) -> RunShape:
+def shape(
+    refresh_type: RefreshType,
+    messages: int,
+    partitions: int,
+    *,
+    first_run: bool = True,
+    chunk_messages: int = 100_000,
+    concurrency: int = 1,
+) -> RunShape:
     table = TABLE_BY_TYPE[refresh_type]
     return RunShape(
-        refresh_type, table.name, DATABASE, messages, new_partitions(table, 0, partitions), first_run
+        refresh_type,
+        table.name,
+        DATABASE,
+        messages,
+        new_partitions(table, 0, partitions),
+        first_run,
+        chunk_messages=chunk_messages,
+        concurrency=concurrency,
     )
 
 
@@ -23,6 +38,26 @@ def test_queue_bounds_are_batches_of_ten_plus_the_empty_poll() -> None:
 
     assert bounds["ReceiveMessage"] == 12
     assert bounds["DeleteMessageBatch"] == 11
+
+
+def test_a_pool_may_find_the_queue_empty_once_a_call_in_flight() -> None:
+    pooled = lower_bounds(shape(RefreshType.ADD_GLUE_PARTITION, 101, 1, concurrency=16))
+    short = lower_bounds(shape(RefreshType.ADD_GLUE_PARTITION, 9, 1, concurrency=16))
+
+    assert pooled["ReceiveMessage"] == 11 + 16
+    assert short["ReceiveMessage"] == 1 + 1, "a first receive that is not full never starts the pool"
+
+
+def test_chunks_split_deletes_and_catalog_writes_but_not_table_reads() -> None:
+    whole = lower_bounds(shape(RefreshType.ADD_GLUE_PARTITION, 1_005, 300))
+    chunked = lower_bounds(shape(RefreshType.ADD_GLUE_PARTITION, 1_005, 300, chunk_messages=335))
+    repair = lower_bounds(shape(RefreshType.REPAIR_HIVE_TABLE, 1_005, 300, chunk_messages=335))
+
+    assert whole["DeleteMessageBatch"] == 101
+    assert chunked["DeleteMessageBatch"] == 3 * 34, "each chunk of 335 deletes in 34 calls"
+    assert (whole["BatchCreatePartition"], chunked["BatchCreatePartition"]) == (3, 3 + 2)
+    assert repair["StartQueryExecution"] == 3, "one MSCK REPAIR TABLE a chunk"
+    assert whole["GetTable"] == chunked["GetTable"] == 1, "once a table a run, whatever its chunks"
 
 
 def test_glue_writes_are_batches_of_a_hundred() -> None:

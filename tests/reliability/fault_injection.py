@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import random
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -142,11 +143,18 @@ class FaultInjector:
     queries: dict[str, QueryRun] = field(default_factory=dict)
     last_fault: str = ""
     query_seconds: float | None = None  # when set, every Athena query runs this long
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def wrap(self, client: Any, operations: Mapping[str, str] | None = None) -> InjectedClient:
         return InjectedClient(self, client, operations or client.meta.method_to_api_mapping)
 
     def call(self, operation: str, real: Callable[..., Any], params: dict[str, Any]) -> Any:
+        """One call, whole, while no other thread's call runs: the refresh's drain calls from several
+        threads, and the clock, the generator and the fakes behind are not thread-safe (AWS is)."""
+        with self._lock:
+            return self._call(operation, real, params)
+
+    def _call(self, operation: str, real: Callable[..., Any], params: dict[str, Any]) -> Any:
         self.clock.advance(self.call_seconds)
         fault = self._pick(operation)
         if fault is not None:

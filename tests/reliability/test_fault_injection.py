@@ -4,7 +4,8 @@ registered, and no message is deleted before the partitions it announced were co
 A run: a fresh database and queue, notifications arriving in waves, a few invocations under faults (with
 an occasional cold container), then calm invocations without faults. Afterwards every message is either
 deleted (and then everything it announced was committed before the delete), or still on the queue or in
-the dead-letter queue. Replay one run with ``run_once(seed)``; the seed is in every failure message.
+the dead-letter queue. Replay one run with ``run_once(seed)``; the seed is in every failure message (a run
+whose drain has calls in flight replays its faults in the order its threads happened to call).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 
 from apps.athena_refresh.plan import RefreshPlan
-from apps.athena_refresh.refresher import PartitionRefresher
+from apps.athena_refresh.refresher import PartitionRefresher, RefreshSettings
 from streamalert.athena import AthenaQueryRunner, QueryOutcome
 from streamalert.deadline import Deadline, RunBudget
 from streamalert.glue import GlueCatalog
@@ -49,6 +50,8 @@ EVENT_SOURCE_VISIBILITY = 360
 EVENT_SOURCE_BATCHES = 8
 FAULT_RATES = (0.05, 0.15, 0.3, 0.5)
 REGIONS = ("us-east-1", "eu-west-1")
+DRAIN_CONCURRENCY = (1, 4, 16)
+CHUNK_MESSAGES = (7, 20, 1_000)
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,10 @@ def run_once(seed: int, catalog: Catalog) -> RunResult:
         injector.wrap(catalog.athena),
     )
     event_source = rng.random() < 0.3
+    # the scheduled drain one call at a time or with calls in flight, in one chunk or in several
+    settings = RefreshSettings(
+        concurrency=rng.choice(DRAIN_CONCURRENCY), chunk_messages=rng.choice(CHUNK_MESSAGES)
+    )
     result = RunResult(seed)
     oracle: dict[str, Announcement] = {}
     sent: list[tuple[str, Announcement]] = []
@@ -175,7 +182,7 @@ def run_once(seed: int, catalog: Catalog) -> RunResult:
             sent.append((body, announcement))
             oracle[sqs.send(body)] = announcement
         if refresher is None or rng.random() < 0.25:  # a cold container
-            refresher = build_refresher(*clients, database, clock)
+            refresher = build_refresher(*clients, database, clock, settings=settings)
         invoke(refresher, sqs, injector, event_source, result)
         clock.advance(SCHEDULE_SECONDS)
     result.faults = injector.faults
@@ -277,10 +284,10 @@ def trust_every_query(original: Any) -> Any:
 
 
 def delete_first(original: Any) -> Any:
-    def commit(self: PartitionRefresher, messages: list[QueueMessage], budget: RunBudget) -> Any:
+    def commit(self: PartitionRefresher, messages: list[QueueMessage], budget: RunBudget, *rest: Any) -> Any:
         if self._queue is not None and messages:
             self._queue.delete(messages)
-        return original(self, messages, budget)
+        return original(self, messages, budget, *rest)
 
     return commit
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,27 @@ def make_config(routes: tuple[TableRoute, ...] = ROUTES, *, enabled: bool = True
         results_bucket=f"{PREFIX}-streamalert-athena-results",
     )
     return Config(GlobalConfig(Account(ACCOUNT_ID, PREFIX, REGION)), LambdaConfig(block))
+
+
+class OneCallAtATime:
+    """A client whose API calls run one at a time, whichever thread makes them: moto's in-process SQS
+    is not thread-safe (two deletes at once can bring a deleted message back), real SQS is. The drain's
+    threads still make their calls in any order; each call is atomic, as on AWS."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._client, name)
+        if name not in self._client.meta.method_to_api_mapping:
+            return real
+
+        def call(**params: Any) -> Any:
+            with self._lock:
+                return real(**params)
+
+        return call
 
 
 @dataclass
@@ -140,7 +162,7 @@ def create_table(glue: Any, name: str, partition_keys: tuple[str, ...], location
 
 @pytest.fixture
 def deployment(moto: None) -> Deployment:
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = OneCallAtATime(boto3.client("sqs", region_name=REGION))
     glue = boto3.client("glue", region_name=REGION)
     athena = boto3.client("athena", region_name=REGION)
     queue_url = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]

@@ -37,9 +37,12 @@ def test_too_little_time_left_returns_normally_and_touches_nothing(deployment, m
 def test_receiving_stops_when_its_share_of_the_time_is_spent(deployment, make_refresher):
     deployment.send(*alerts(50))
 
-    # 60 s budget, each clock read costs 4 s: receiving must stop well before the end of the run
+    # 60 s budget, each clock read costs 4 s: receiving must stop well before the end of the run. The
+    # clock's time passes with each read, one after the other: calls in flight at once would each be
+    # charged in full, so the drain makes one call at a time here
     context = FakeContext(60_000, tick_ms=4_000)
-    summary = make_refresher().run_scheduled(Deadline.from_context(context))
+    refresher = make_refresher(settings=RefreshSettings(receive_wait_seconds=0, concurrency=1))
+    summary = refresher.run_scheduled(Deadline.from_context(context))
 
     assert 0 < summary["messages_received"] < 50
     assert summary["messages_deleted"] <= summary["messages_received"]
@@ -61,13 +64,22 @@ def test_receive_visibility_covers_the_rest_of_the_run(deployment, make_refreshe
     assert seen[0] >= 300
 
 
-def test_message_cap_stops_the_drain(deployment, make_refresher):
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_message_cap_stops_the_drain_exactly(deployment, make_refresher, concurrency):
     deployment.send(*alerts(40))
+    asked: list[int] = []
 
-    summary = run(make_refresher(settings=RefreshSettings(receive_wait_seconds=0, max_messages=25)))
+    def receive(real, **kwargs):
+        asked.append(kwargs["MaxNumberOfMessages"])
+        return real(**kwargs)
 
-    assert summary["messages_received"] == 30  # whole batches of 10 until the cap is passed
-    assert deployment.messages_left() == 10
+    settings = RefreshSettings(receive_wait_seconds=0, max_messages=25, concurrency=concurrency)
+    sqs = FaultyClient(deployment.sqs, receive_message=receive)
+    summary = run(make_refresher(sqs=sqs, settings=settings))
+
+    assert summary["messages_received"] == summary["messages_deleted"] == 25
+    assert sum(asked) == 25, "the last receive asks for what is left under the cap, no more"
+    assert deployment.messages_left() == 15
 
 
 def test_failed_athena_query_keeps_its_messages_and_not_the_others(deployment, make_refresher):
@@ -299,6 +311,7 @@ def test_athena_refusing_one_partition_keeps_only_its_messages(deployment, make_
 
 
 def test_a_delete_call_failing_midway_counts_what_earlier_calls_deleted(deployment, make_refresher):
+    """One call after another: the failing second call stops the deletes (its 10 and the last 5 stay)."""
     deployment.send(*alerts(25))
     calls = []
 
@@ -308,11 +321,36 @@ def test_a_delete_call_failing_midway_counts_what_earlier_calls_deleted(deployme
             raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "DeleteMessageBatch")
         return real(**kwargs)
 
-    summary = run(make_refresher(sqs=FaultyClient(deployment.sqs, delete_message_batch=delete)))
+    settings = RefreshSettings(receive_wait_seconds=0, concurrency=1)
+    summary = run(
+        make_refresher(sqs=FaultyClient(deployment.sqs, delete_message_batch=delete), settings=settings)
+    )
 
     assert summary["messages_deleted"] == 10
     assert summary["messages_kept"] == 15
     assert deployment.messages_left() == 15
+
+
+def test_with_calls_in_flight_a_failing_delete_keeps_only_its_own_batch(deployment, make_refresher):
+    deployment.send(*alerts(25))
+    calls = []
+
+    def delete(real, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "DeleteMessageBatch")
+        return real(**kwargs)
+
+    settings = RefreshSettings(receive_wait_seconds=0, concurrency=3)
+    summary = run(
+        make_refresher(sqs=FaultyClient(deployment.sqs, delete_message_batch=delete), settings=settings)
+    )
+
+    failed = len(calls[1]["Entries"])
+    assert len(calls) == 3, "three batches, one call each: the failing one is not sent again"
+    assert summary["messages_kept"] == failed
+    assert summary["messages_deleted"] == 25 - failed
+    assert deployment.messages_left() == failed
 
 
 def test_a_failed_resend_of_deletes_counts_what_the_first_call_deleted(deployment, make_refresher):
@@ -329,7 +367,10 @@ def test_a_failed_resend_of_deletes_counts_what_the_first_call_deleted(deploymen
             raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "DeleteMessageBatch")
         return real(**kwargs)
 
-    summary = run(make_refresher(sqs=FaultyClient(deployment.sqs, delete_message_batch=delete)))
+    settings = RefreshSettings(receive_wait_seconds=0, concurrency=1)  # the calls in this order
+    summary = run(
+        make_refresher(sqs=FaultyClient(deployment.sqs, delete_message_batch=delete), settings=settings)
+    )
 
     assert (summary["messages_deleted"], summary["messages_kept"]) == (11, 1)
     assert deployment.messages_left() == 1
