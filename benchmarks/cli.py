@@ -104,7 +104,7 @@ def call_runs(plan: Plan) -> list[Measured]:
             partitions = calls.partitions_for(size)
             timed = calls.cold_run(refresh_type, size, partitions)
             traced = calls.cold_run(refresh_type, size, partitions, traced=True)
-            if traced.calls != timed.calls:
+            if _settled(traced.calls) != _settled(timed.calls):
                 raise RuntimeError(f"two equal runs made different calls: {timed.calls} {traced.calls}")
             runs.append(dataclasses.replace(timed, peak_bytes=traced.peak_bytes))
         if plan is not QUICK:
@@ -116,6 +116,12 @@ def call_runs(plan: Plan) -> list[Measured]:
         for size in plan.moto_sizes:
             runs.append(calls.cold_run(refresh_type, size, calls.partitions_for(size), queue="moto"))
     return runs
+
+
+def _settled(calls: dict[str, int]) -> dict[str, int]:
+    """The calls that two equal runs make alike: all but the receives, whose count depends on how many
+    were in flight when the queue ran dry (each run is held to its bound on its own)."""
+    return {operation: count for operation, count in calls.items() if operation != "ReceiveMessage"}
 
 
 def scale(plan: Plan) -> list[Measured]:
