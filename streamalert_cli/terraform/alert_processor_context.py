@@ -19,6 +19,7 @@ from streamalert.constants import (
 )
 from streamalert_cli.terraform.context import (
     AWS_TARGET,
+    REPORT_BATCH_ITEM_FAILURES,
     Arns,
     DeployTarget,
     ModuleContext,
@@ -29,14 +30,11 @@ from streamalert_cli.terraform.context import (
     log_group_context,
     missing_block,
     module_tags,
+    visibility_timeout,
 )
 
 if TYPE_CHECKING:
     from streamalert_cli.processors import Processor
-
-# A received message stays hidden for this many function timeouts (AWS's advice for event sources)
-VISIBILITY_TIMEOUTS = 6
-REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 
 
 @dataclass(frozen=True)
@@ -82,7 +80,7 @@ def alert_processor_context(
             name=queue_name,
             dead_letter_name=alerts_dead_letter_queue_name(prefix),
             retention_seconds=QUEUE_RETENTION_SECONDS,
-            visibility_timeout=VISIBILITY_TIMEOUTS * block.timeout,
+            visibility_timeout=visibility_timeout(block.timeout),
             max_receive_count=DEAD_LETTER_MAX_RECEIVE_COUNT,
         ),
         alarms=(dead_letter_alarm(alerts_dead_letter_queue_name(prefix)),),

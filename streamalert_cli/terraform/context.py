@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from config_schemas.models import BucketKey, Config, FunctionSettings, Source
+from config_schemas.models import BucketKey, Config, FunctionSettings, NotificationMode, Source
 from streamalert.constants import (
     DEFAULT_TERRAFORM_STATE_KEY,
     LAMBDA_ALIAS,
@@ -24,16 +24,37 @@ from streamalert.constants import (
     source_bucket_name,
     terraform_state_bucket_name,
 )
-from streamalert.exceptions import StreamAlertError
+from streamalert_cli.terraform.notifications import (
+    FUNCTION_DESTINATION,
+    QUEUE_DESTINATION,
+    S3_OBJECT_CREATED,
+    BucketNotification,
+    BucketState,
+    BucketSubscription,
+    Destination,
+    EventRule,
+    ModuleSubscriptions,
+    NotificationConflictError,
+    bucket_notifications,
+    check_overlaps,
+)
 
 if TYPE_CHECKING:
     from streamalert_cli.processors import Processor
 
-S3_OBJECT_CREATED = "s3:ObjectCreated:*"
-# Where a module's S3 notifications go: its output ``queue_arn`` (SQS) or ``notified_function_arn`` (Lambda)
-QUEUE_DESTINATION = "queue"
-FUNCTION_DESTINATION = "function"
-_DESTINATION_OUTPUTS = {QUEUE_DESTINATION: "queue_arn", FUNCTION_DESTINATION: "notified_function_arn"}
+# The notification pieces every module context uses, defined in notifications.py
+__all__ = [
+    "FUNCTION_DESTINATION",
+    "QUEUE_DESTINATION",
+    "S3_OBJECT_CREATED",
+    "BucketNotification",
+    "BucketState",
+    "BucketSubscription",
+    "Destination",
+    "EventRule",
+    "NotificationConflictError",
+    "check_overlaps",
+]
 # Every service the templates use: in local mode each one points at the emulator
 LOCAL_ENDPOINT_SERVICES = (
     "athena",
@@ -63,17 +84,18 @@ _IAM_LITERALS = {"$": "${$}", "*": "${*}", "?": "${?}"}
 class DeployTarget:
     """Where a deployment goes: the embedded emulator (local state) or AWS (an S3 backend).
     ``input_keys``: the KMS keys of the data buckets as the AWS account tells them (their default
-    encryption, read by the deploy's preflight); none on the local target."""
+    encryption, read by the deploy's preflight); none on the local target. ``buckets``: what the data
+    buckets' notification configurations hold that the deployment did not create, read before rendering
+    (a bucket not there does not exist or was not read). ``withdrawn``: modules whose notification entries
+    are left out (destroy hands the buckets back without them)."""
 
     local: bool
     input_keys: tuple[BucketKey, ...] = ()
+    buckets: tuple[BucketState, ...] = ()
+    withdrawn: tuple[str, ...] = ()
 
 
 AWS_TARGET = DeployTarget(local=False)
-
-
-class NotificationConflictError(StreamAlertError):
-    """Two consumers of one bucket whose notification filters overlap: S3 would refuse the configuration."""
 
 
 def aws_partition(region: str) -> str:
@@ -138,15 +160,17 @@ class QueueContext:
     max_receive_count: int
 
 
-@dataclass(frozen=True)
-class BucketSubscription:
-    """What a module wants of a bucket's S3 notification: objects created under ``filter_prefix`` go to
-    its queue (``QUEUE_DESTINATION``) or its function (``FUNCTION_DESTINATION``)."""
+# A received message stays hidden for this many function timeouts: AWS's advice for a queue that an event
+# source mapping reads (time for Lambda to retry a throttled batch), kept by the scheduled refresh too
+VISIBILITY_TIMEOUTS = 6
+# The answer with which a function reports the messages of its batch that failed (the others are deleted)
+REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 
-    bucket: str
-    id: str
-    filter_prefix: str
-    destination: str
+
+def visibility_timeout(function_timeout: int, batching_window_seconds: int = 0) -> int:
+    """The visibility timeout of a queue a function reads: six function timeouts, plus the event source's
+    batching window (AWS's guidance: a message waits in its batch that long before the function runs)."""
+    return VISIBILITY_TIMEOUTS * function_timeout + batching_window_seconds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -333,36 +357,16 @@ class ModuleCall:
 
 
 @dataclass(frozen=True)
-class Destination:
-    """One queue or function of a bucket's notification: a module's output, the events and the filter."""
-
-    id: str
-    module: str
-    kind: str
-    output: str
-    events: tuple[str, ...]
-    filter_prefix: str
-
-
-@dataclass(frozen=True)
-class BucketNotification:
-    """The one notification configuration of a bucket (``resource`` its Terraform name), merging the
-    destinations of every module reading it; ``stand_in`` names the local bucket standing in for it."""
-
-    resource: str
-    bucket: str
-    queues: tuple[Destination, ...]
-    functions: tuple[Destination, ...]
-    modules: tuple[str, ...]
-    stand_in: str | None = None
-
-
-@dataclass(frozen=True)
 class StandInBucket:
-    """Local only: a bucket created to stand in for a data bucket that an AWS account already has."""
+    """Local only: a bucket created to stand in for a data bucket that an AWS account already has; its tag
+    ``STAND_IN_TAG`` (the deployment's prefix) tells a later deploy that the bucket is the deployment's."""
 
     resource: str
     bucket: str
+    tags: dict[str, str]
+
+
+STAND_IN_TAG = "streamalert:stand-in"
 
 
 @dataclass(frozen=True)
@@ -378,20 +382,41 @@ class SharedContext:
     modules: tuple[ModuleCall, ...]
     notifications: tuple[BucketNotification, ...]
     stand_in_buckets: tuple[StandInBucket, ...]
+    event_rules: tuple[EventRule, ...] = ()
 
 
 def shared_context(config: Config, target: DeployTarget, modules: Sequence[ModuleContext]) -> SharedContext:
-    """The context of ``shared.tf.j2``: provider, backend, the processors' modules, and one S3 notification
-    per data bucket merging every module's queue or function of that bucket (S3 keeps one configuration per
-    bucket). NotificationConflictError when two modules' filters of one bucket overlap."""
+    """The context of ``shared.tf.j2``: provider, backend, the processors' modules, one S3 notification per
+    data bucket merging every module's queue or function of that bucket with the entries of others (S3 keeps
+    one configuration per bucket), and the EventBridge rules of EventBridge buckets (``notifications.py``).
+    NotificationConflictError when entries of one bucket overlap.
+
+    Locally, a data bucket the deployment does not create gets a stand-in bucket, unless it exists already
+    and is no stand-in of this deployment (``target.buckets``)."""
     owned = {bucket for module in modules for bucket in module.owned_buckets}
-    notifications = _bucket_notifications(modules)
+    states = {state.bucket: state for state in target.buckets}
+    eventbridge = {
+        settings.name
+        for settings in config.global_config.buckets
+        if settings.notifications is NotificationMode.EVENTBRIDGE
+    }
+    notifications, rules = bucket_notifications(
+        config.account.prefix,
+        [ModuleSubscriptions(module.module, module.notifications) for module in modules],
+        states,
+        eventbridge,
+        target.withdrawn,
+    )
     stand_ins: tuple[StandInBucket, ...] = ()
     if target.local:
         stand_ins = tuple(
-            StandInBucket(resource=f"local_{entry.resource}", bucket=entry.bucket)
+            StandInBucket(
+                resource=f"local_{entry.resource}",
+                bucket=entry.bucket,
+                tags={STAND_IN_TAG: config.account.prefix},
+            )
             for entry in notifications
-            if entry.bucket not in owned
+            if entry.bucket not in owned and (entry.bucket not in states or states[entry.bucket].stand_in)
         )
     stand_in_by_bucket = {entry.bucket: entry.resource for entry in stand_ins}
     state_bucket, state_key = state_location(config)
@@ -407,66 +432,5 @@ def shared_context(config: Config, target: DeployTarget, modules: Sequence[Modul
             replace(entry, stand_in=stand_in_by_bucket.get(entry.bucket)) for entry in notifications
         ),
         stand_in_buckets=stand_ins,
+        event_rules=rules,
     )
-
-
-def _bucket_notifications(modules: Sequence[ModuleContext]) -> list[BucketNotification]:
-    by_bucket: dict[str, list[Destination]] = {}
-    for module in modules:
-        for entry in module.notifications:
-            destination = Destination(
-                id=entry.id,
-                module=module.module,
-                kind=entry.destination,
-                output=_DESTINATION_OUTPUTS[entry.destination],
-                events=(S3_OBJECT_CREATED,),
-                filter_prefix=entry.filter_prefix,
-            )
-            by_bucket.setdefault(entry.bucket, []).append(destination)
-    notifications = []
-    used: set[str] = set()
-    for bucket in sorted(by_bucket):
-        destinations = by_bucket[bucket]
-        check_overlaps(bucket, destinations)
-        notifications.append(
-            BucketNotification(
-                resource=_resource_name(bucket, used),
-                bucket=bucket,
-                queues=tuple(d for d in destinations if d.kind == QUEUE_DESTINATION),
-                functions=tuple(d for d in destinations if d.kind == FUNCTION_DESTINATION),
-                modules=tuple(sorted({d.module for d in destinations})),
-            )
-        )
-    return notifications
-
-
-def check_overlaps(bucket: str, destinations: Sequence[Destination]) -> None:
-    """Refuse filters of one event that overlap on a bucket (one prefix starts the other): S3 rejects the
-    whole configuration at apply time. Overlaps within one processor are the config schema's to report."""
-    for index, first in enumerate(destinations):
-        for second in destinations[index + 1 :]:
-            if first.module == second.module or not set(first.events) & set(second.events):
-                continue
-            shorter, longer = sorted((first.filter_prefix, second.filter_prefix), key=len)
-            if longer.startswith(shorter):
-                raise NotificationConflictError(
-                    f"bucket {bucket}: the {first.module} source {_shown(bucket, first)} and the "
-                    f"{second.module} source {_shown(bucket, second)} overlap, and S3 keeps one "
-                    "destination per object event: give one of them another bucket or a folder the other "
-                    "does not contain"
-                )
-
-
-def _shown(bucket: str, destination: Destination) -> str:
-    prefix = destination.filter_prefix.rstrip("/")
-    return f"{bucket}/{prefix}" if prefix else bucket
-
-
-def _resource_name(bucket: str, used: set[str]) -> str:
-    """A Terraform resource name for a bucket (dots and hyphens become underscores), unique in ``used``."""
-    base = "bucket_" + _NOT_IDENTIFIER.sub("_", bucket)
-    name, counter = base, 2
-    while name in used:
-        name, counter = f"{base}_{counter}", counter + 1
-    used.add(name)
-    return name

@@ -20,6 +20,7 @@ from streamalert.constants import (
 from streamalert_cli.terraform.context import (
     AWS_TARGET,
     FUNCTION_DESTINATION,
+    REPORT_BATCH_ITEM_FAILURES,
     Arns,
     BucketSubscription,
     DeployTarget,
@@ -51,7 +52,6 @@ KINESIS_READ_ACTIONS = [
     "kinesis:GetShardIterator",
     "kinesis:ListShards",
 ]
-REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 _NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
 
 
