@@ -20,7 +20,7 @@ from config_schemas.fields import (
     stream_name_problem,
 )
 from config_schemas.files import GLOBAL_FILE, LAMBDA_FILE, LOGS_FILE
-from config_schemas.global_config import GlobalConfigSchema, valid_prefix
+from config_schemas.global_config import BUCKETS_KEY, NOTIFICATIONS_KEY, GlobalConfigSchema, valid_prefix
 from config_schemas.lambda_config import (
     ATHENA_BLOCK,
     INPUTS_KEY,
@@ -29,7 +29,15 @@ from config_schemas.lambda_config import (
     LambdaConfigSchema,
 )
 from config_schemas.logs_config import LogsConfigField
-from config_schemas.models import Config, LogsConfig, RefreshType, Source
+from config_schemas.models import (
+    Config,
+    GlobalConfig,
+    LambdaConfig,
+    LogsConfig,
+    NotificationMode,
+    RefreshType,
+    Source,
+)
 from streamalert.constants import ATHENA_RESULTS_EXPIRATION_DAYS, alerts_bucket_name
 
 
@@ -107,6 +115,38 @@ class ConfigSchema(StrictSchema):
             )
         if errors:
             raise ValidationError({LAMBDA_FILE: {RULE_PROCESSOR_BLOCK: errors}})
+
+    @validates_schema(skip_on_field_errors=False)
+    def check_bucket_settings(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Every bucket of ``global.json``'s ``buckets`` is read by a source of ``lambda.json``, and an
+        EventBridge bucket is read by the refresh alone: S3 invokes the rule processor itself, which
+        EventBridge would not. Runs when both files loaded."""
+        global_config, lambda_config = data.get("global_config"), data.get("lambda_config")
+        if not isinstance(global_config, GlobalConfig) or not isinstance(lambda_config, LambdaConfig):
+            return  # a file did not load: its errors are told
+        refresh, rule = lambda_config.athena_partition_refresh, lambda_config.rule_processor
+        refreshed = set(refresh.buckets) if refresh is not None else set()
+        inputs = set(rule.buckets) if rule is not None else set()
+        errors: dict[PathPart, Any] = {}
+        for settings in global_config.buckets:
+            path = (BUCKETS_KEY, settings.name)
+            if settings.name not in refreshed | inputs:
+                add_error(
+                    errors,
+                    path,
+                    f"no source of {LAMBDA_FILE} reads bucket {settings.name}: remove it from "
+                    f"{BUCKETS_KEY}, or name it as a source in {LAMBDA_FILE}",
+                )
+            elif settings.notifications is NotificationMode.EVENTBRIDGE and settings.name in inputs:
+                add_error(
+                    errors,
+                    (*path, NOTIFICATIONS_KEY),
+                    f"the rule processor reads {settings.name} ({RULE_PROCESSOR_BLOCK}.{INPUTS_KEY}.s3), "
+                    "and S3 invokes it through the bucket's notifications, not EventBridge: set "
+                    f'"{NOTIFICATIONS_KEY}": "s3" for this bucket, or have only the refresh read it',
+                )
+        if errors:
+            raise ValidationError({GLOBAL_FILE: errors})
 
     @post_load
     def make_config(self, data: dict[str, Any], **kwargs: Any) -> Config:

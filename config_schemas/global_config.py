@@ -1,4 +1,4 @@
-"""The schema of ``conf/global.json``: the AWS account the deployment lives in."""
+"""The schema of ``conf/global.json``: the AWS account the deployment lives in, and how it deploys."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import post_load
+from marshmallow import ValidationError, post_load
 
 from config_schemas.fields import (
+    StrictField,
     StrictNested,
     StrictSchema,
     StrictString,
     bucket_name_problem,
     describe,
 )
-from config_schemas.models import Account, GlobalConfig, TerraformSettings
+from config_schemas.models import Account, BucketSettings, GlobalConfig, NotificationMode, TerraformSettings
 from config_schemas.regions import region_problem
 
 ACCOUNT_ID_PATTERN = r"[0-9]{12}"
@@ -77,13 +78,66 @@ class TerraformSchema(StrictSchema):
         return TerraformSettings(**data)
 
 
+BUCKETS_KEY = "buckets"
+NOTIFICATIONS_KEY = "notifications"
+_MODES = " or ".join(f'"{mode.value}"' for mode in NotificationMode)
+
+
+class BucketSettingsSchema(StrictSchema):
+    """One bucket's settings: ``notifications``, how it announces new objects (``"s3"`` by default)."""
+
+    notifications = StrictString(
+        f"must be {_MODES}",
+        pattern="|".join(mode.value for mode in NotificationMode),
+        load_default=NotificationMode.S3.value,
+    )
+
+
+class BucketSettingsMap(StrictField[tuple[BucketSettings, ...]]):
+    """``buckets``: ``{bucket name: {"notifications": "s3" | "eventbridge"}}``, loaded sorted by name.
+    Whether a source reads each bucket is checked with ``lambda.json`` (``config.py``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            f'must be an object mapping bucket names to settings such as {{"{NOTIFICATIONS_KEY}": '
+            '"eventbridge"}',
+            **kwargs,
+        )
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> tuple[BucketSettings, ...]:
+        if not isinstance(value, Mapping):
+            raise self.refuse(value)
+        loaded: list[BucketSettings] = []
+        errors: dict[str, Any] = {}
+        for name, raw in value.items():
+            problem = bucket_name_problem(name)
+            if problem:
+                errors[name] = [problem]
+                continue
+            if not isinstance(raw, Mapping):
+                errors[name] = [f"must be a JSON object, got {describe(raw)}"]
+                continue
+            try:
+                settings = BucketSettingsSchema().load(raw)
+            except ValidationError as err:
+                errors[name] = err.messages
+                continue
+            loaded.append(BucketSettings(name, NotificationMode(settings[NOTIFICATIONS_KEY])))
+        if errors:
+            raise ValidationError(errors)
+        return tuple(sorted(loaded, key=lambda entry: entry.name))
+
+
 class GlobalConfigSchema(StrictSchema):
-    """``global.json``: ``account``, and the optional deploy settings ``terraform`` and ``source_bucket``;
-    unknown top-level keys are errors."""
+    """``global.json``: ``account``, and the optional deploy settings ``terraform``, ``source_bucket`` and
+    ``buckets``; unknown top-level keys are errors."""
 
     account = StrictNested(AccountSchema, required=True)
     terraform = StrictNested(TerraformSchema, load_default=TerraformSettings)
     source_bucket = StrictString("must be an S3 bucket name", check=bucket_name_problem, load_default=None)
+    buckets = BucketSettingsMap(data_key=BUCKETS_KEY, load_default=())
 
     @post_load
     def make_global_config(self, data: dict[str, Any], **kwargs: Any) -> GlobalConfig:

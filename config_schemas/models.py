@@ -77,13 +77,36 @@ class TerraformSettings:
     state_key: str | None = None
 
 
+class NotificationMode(enum.Enum):
+    """How a data bucket announces new objects to the deployment: entries of its S3 notification
+    configuration (the default), or EventBridge (the bucket's notifications are left as they are)."""
+
+    S3 = "s3"
+    EVENTBRIDGE = "eventbridge"
+
+
+@dataclass(frozen=True)
+class BucketSettings:
+    """One entry of ``global.json``'s ``buckets``: settings of a data bucket the deployment reads."""
+
+    name: str
+    notifications: NotificationMode = NotificationMode.S3
+
+
 @dataclass(frozen=True)
 class GlobalConfig:
-    """``global.json``. ``source_bucket`` (None: ``<prefix>-streamalert-source``) receives the Lambda zips."""
+    """``global.json``. ``source_bucket`` (None: ``<prefix>-streamalert-source``) receives the Lambda zips;
+    ``buckets``: data buckets with settings of their own, sorted by name."""
 
     account: Account
     terraform: TerraformSettings = field(default_factory=TerraformSettings)
     source_bucket: str | None = None
+    buckets: tuple[BucketSettings, ...] = ()
+
+    def notification_mode(self, bucket: str) -> NotificationMode:
+        """How the bucket announces new objects (``s3`` unless ``buckets`` says otherwise)."""
+        settings = next((entry for entry in self.buckets if entry.name == bucket), None)
+        return NotificationMode.S3 if settings is None else settings.notifications
 
 
 @dataclass(frozen=True)

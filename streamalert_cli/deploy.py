@@ -2,7 +2,8 @@
 ``scripts/deploy --print-deployer-policy``: the IAM policy the deploy needs (streamalert_cli/terraform/
 deployer_policy.py).
 
-validate config -> (check the AWS account | start the local emulator) -> render -> package -> upload ->
+validate config -> (check the AWS account | start the local emulator) -> read the data buckets'
+notifications (entries of others are kept; an overlap with ours stops here) -> render -> package -> upload ->
 terraform init / plan / apply (which publishes a version and moves the ``production`` alias). With
 ``--local`` the pipeline is then proven: an alert object in, its partition (or statement) out.
 """
@@ -49,6 +50,7 @@ def deploy(options: Options, out: TextIO | None = None, local_aws: LocalAws | No
     _say_processors(deployment)
     with ExitStack() as stack:
         deployment.start_target(local_aws, stack)
+        deployment.read_buckets()
         deployment.render()
         packages = deployment.package()
         if options.plan_only and not options.local:

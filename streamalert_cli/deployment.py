@@ -16,6 +16,7 @@ import boto3
 
 from config_schemas.models import BucketKey, Config
 from streamalert import aws
+from streamalert_cli.bucket_notifications import read_bucket_states
 from streamalert_cli.common import Progress, StepFailed, UsageError, validate_config
 from streamalert_cli.local_aws import LocalAws
 from streamalert_cli.packaging import Package, build_package, human_size
@@ -27,7 +28,7 @@ from streamalert_cli.preflight import (
     PreflightReport,
     named_resources,
 )
-from streamalert_cli.processors import Processor, deployable, select
+from streamalert_cli.processors import PROCESSORS, Processor, deployable, select
 from streamalert_cli.terraform import context, render
 from streamalert_cli.terraform.progress import watch
 from streamalert_cli.terraform.runner import Terraform
@@ -36,6 +37,7 @@ PLAN_FILE = "deploy.tfplan"
 VARS_FILE = "deploy.tfvars.json"
 STATE_FILES = ("terraform.tfstate", "terraform.tfstate.backup")
 KEYS_STEP = "input bucket keys"
+NOTIFICATIONS_STEP = "bucket notifications"
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,15 @@ class Deployment:
         self.module_contexts = {
             m.module: m for m in render.module_contexts(config, self.modules, self.target)
         }
+        self.shared = self._shared_context("render terraform")  # before any AWS call
+
+    def _shared_context(self, step: str) -> context.SharedContext:
+        """The root module's context for the target; StepFailed when entries of a bucket overlap (S3
+        would refuse the configuration at apply)."""
         try:
-            self.shared = context.shared_context(config, self.target, tuple(self.module_contexts.values()))
-        except context.NotificationConflictError as err:  # before any AWS call: S3 would refuse it at apply
-            raise StepFailed("render terraform", str(err)) from err
+            return context.shared_context(self.config, self.target, tuple(self.module_contexts.values()))
+        except context.NotificationConflictError as err:
+            raise StepFailed(step, str(err)) from err
 
     @property
     def aws_settings(self) -> aws.AwsSettings:
@@ -141,6 +148,38 @@ class Deployment:
 
     def _take_keys(self, report: PreflightReport) -> None:
         self.target = replace(self.target, input_keys=tuple(sorted(set(report.input_keys))))
+
+    def read_buckets(self) -> None:
+        """Before rendering: what the data buckets' notification configurations hold that the deployment
+        did not create (kept, rendered again), whether EventBridge delivery is on, and locally which
+        buckets are stand-ins. StepFailed, before any change, when an entry of another consumer overlaps
+        one of the deployment's or a bucket cannot be read."""
+        buckets = [notification.bucket for notification in self.shared.notifications]
+        if not buckets:
+            return
+        with self.progress.step(NOTIFICATIONS_STEP) as step:
+            states = read_bucket_states(
+                aws.s3_client(self.aws_settings),
+                buckets,
+                self.config.account.prefix,
+                {processor.module for processor in PROCESSORS},
+                local=self.options.local,
+            )
+            self.target = replace(self.target, buckets=states)
+            self.shared = self._shared_context(NOTIFICATIONS_STEP)
+            kept = sum(len(notification.kept) for notification in self.shared.notifications)
+            delivering = sum(state.eventbridge for state in states)
+            step.detail = (
+                f"{len(buckets)} bucket(s), {len(states)} there: {kept} entry(ies) of others kept"
+                + (f", EventBridge delivery on for {delivering}" if delivering else "")
+            )
+
+    def withdraw(self, modules: Sequence[str]) -> None:
+        """Render the buckets' notifications without the entries of ``modules`` (destroy hands the
+        buckets back so): the kept entries and the other modules' stay."""
+        self.target = replace(self.target, withdrawn=tuple(modules))
+        self.shared = self._shared_context(NOTIFICATIONS_STEP)
+        self.render()
 
     def render(self) -> None:
         with self.progress.step("render terraform") as step:
@@ -208,12 +247,17 @@ class Deployment:
             )
 
     def targets(self) -> list[str]:
-        """The selected modules, and the notifications of the buckets they read (nothing of the others)."""
+        """The selected modules, the notifications of the buckets they read and their EventBridge rules
+        (nothing of the others)."""
         modules = {processor.module for processor in self.selected}
         targets = [f"module.{module}" for module in sorted(modules)]
         for notification in self.shared.notifications:
             if modules & set(notification.modules):
                 targets.append(f"aws_s3_bucket_notification.{notification.resource}")
+        for rule in self.shared.event_rules:
+            if rule.module in modules:
+                targets.append(f"aws_cloudwatch_event_rule.{rule.resource}")
+                targets.append(f"aws_cloudwatch_event_target.{rule.resource}")
         return targets
 
     def plan(self, targets: Sequence[str], destroy: bool = False) -> None:
@@ -221,6 +265,16 @@ class Deployment:
         with self.progress.step("terraform plan") as step, watch(self.progress, "plan") as on_event:
             outcome = self.terraform.plan(PLAN_FILE, targets, VARS_FILE, destroy=destroy, on_event=on_event)
             step.detail = outcome.summary or "planned"
+        if not destroy:
+            self._say_kept(targets)
+
+    def _say_kept(self, targets: Sequence[str]) -> None:
+        """The entries of others that the planned notifications keep, one line each."""
+        for notification in self.shared.notifications:
+            if f"aws_s3_bucket_notification.{notification.resource}" not in targets:
+                continue
+            for entry in notification.kept:
+                self.progress.say(f"kept: {entry.id} -> {entry.arn} (s3://{notification.bucket})")
 
     def plan_text(self) -> str:
         """The plan file as terraform shows it to people."""
@@ -300,6 +354,7 @@ def existing_deployment(
         deployment.start_target(local_aws, stack, preflight=False)
         if input_keys and not options.local:
             deployment.read_input_keys()
+        deployment.read_buckets()
         deployment.render()
         deployment.init()
         yield deployment

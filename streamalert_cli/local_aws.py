@@ -110,7 +110,7 @@ def running(account_id: str, region: str) -> Iterator[LocalAws]:
 
 
 def patch_emulator() -> None:
-    """Fill two gaps of moto 5 that a deploy meets, and turn off one behaviour (idempotent):
+    """Fill the gaps of moto 5 that a deploy meets, and turn off one behaviour (idempotent):
 
     - S3 notifications to a Lambda function are not delivered: moto would try to run the function in a
       container (and log that it cannot); the deploy's pipeline check runs the handlers in-process.
@@ -118,12 +118,15 @@ def patch_emulator() -> None:
       the version's ARN, which terraform reads as a change on every plan).
     - SQS returns ``RedrivePolicy`` with spaces after separators where AWS returns compact JSON, which
       terraform reads as a change on every plan; returned compact here, as AWS does.
+    - S3's events to EventBridge reach the event-pattern rules even when a schedule rule comes first on the
+      bus (moto stops at the schedule's Lambda target, which it cannot deliver to).
     """
     from moto.s3 import notifications
     from moto.sqs.models import Queue
 
     setattr(notifications, "_invoke_awslambda", _no_function_invocation)  # noqa: B010
     _keep_mapping_alias_arns()
+    _skip_schedules_for_events()
 
     original: Any = vars(Queue)["attributes"]
     if getattr(original.fget, "compact_redrive_policy", False):
@@ -155,6 +158,26 @@ def _keep_mapping_alias_arns() -> None:
 
     setattr(create_event_source_mapping, "keeps_alias_arn", True)  # noqa: B010
     setattr(LambdaBackend, "create_event_source_mapping", create_event_source_mapping)  # noqa: B010
+
+
+def _skip_schedules_for_events() -> None:
+    """moto hands every event of S3's EventBridge delivery to each rule of the bus in turn, schedules
+    included (no pattern matches all), and stops at the first rule that raises: a schedule's Lambda target,
+    which moto does not deliver to, raises NotImplementedError, so no later rule got the event. A rule
+    without an event pattern gets no event here, as on AWS (a schedule is not matched against events)."""
+    from moto.events.models import Rule
+
+    original: Any = vars(Rule)["send_to_targets"]
+    if getattr(original, "skips_schedules", False):
+        return
+
+    def send_to_targets(rule: Any, original_event: Any, transform_input: bool = True) -> None:
+        if not rule.event_pattern.get_pattern():
+            return
+        original(rule, original_event, transform_input)
+
+    setattr(send_to_targets, "skips_schedules", True)  # noqa: B010
+    setattr(Rule, "send_to_targets", send_to_targets)  # noqa: B010
 
 
 def _no_function_invocation(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:

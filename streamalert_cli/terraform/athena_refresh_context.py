@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from config_schemas.models import AthenaRefreshConfig, Config, RefreshType, TableRoute
+from config_schemas.models import AthenaRefreshConfig, Config, NotificationMode, RefreshType, TableRoute
 from streamalert.constants import (
     ALERTS_KEY_PREFIX,
     ATHENA_METRICS_NAMESPACE,
@@ -39,6 +39,7 @@ from streamalert_cli.terraform.context import (
     module_tags,
     object_arns,
 )
+from streamalert_cli.terraform.notifications import eventbridge_rule_name
 
 if TYPE_CHECKING:
     from streamalert_cli.processors import Processor
@@ -150,7 +151,7 @@ def athena_refresh_context(
             retention_seconds=QUEUE_RETENTION_SECONDS,
             visibility_timeout=6 * block.timeout,
             max_receive_count=DEAD_LETTER_MAX_RECEIVE_COUNT,
-            policy=_queue_policy(block, arns, queue_name),
+            policy=_queue_policy(block, config, arns, queue_name),
         ),
         schedule=ScheduleContext(
             name=function_name,
@@ -198,24 +199,49 @@ def athena_refresh_context(
     )
 
 
-def _queue_policy(block: AthenaRefreshConfig, arns: Arns, queue_name: str) -> dict[str, Any]:
-    """Only the configured buckets, and only in this account, may send to the queue."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
+def _queue_policy(block: AthenaRefreshConfig, config: Config, arns: Arns, queue_name: str) -> dict[str, Any]:
+    """Only the configured buckets, and only in this account, may send to the queue: S3 for the buckets
+    that notify it, and the EventBridge rule of each source of a bucket read through EventBridge."""
+    queue = arns.regional("sqs", queue_name)
+    mode = config.global_config.notification_mode
+    notifying = [bucket for bucket in block.buckets if mode(bucket) is NotificationMode.S3]
+    rules = sorted(
+        {
+            arns.regional(
+                "events",
+                f"rule/{eventbridge_rule_name(config.account.prefix, source.bucket, source.filter_prefix)}",
+            )
+            for source in (route.source for route in block.routes)
+            if mode(source.bucket) is NotificationMode.EVENTBRIDGE
+        }
+    )
+    statements: list[dict[str, Any]] = []
+    if notifying:
+        statements.append(
             {
                 "Sid": "ConfiguredDataBucketsSendNotifications",
                 "Effect": "Allow",
                 "Principal": {"Service": "s3.amazonaws.com"},
                 "Action": "sqs:SendMessage",
-                "Resource": arns.regional("sqs", queue_name),
+                "Resource": queue,
                 "Condition": {
-                    "ArnLike": {"aws:SourceArn": [arns.bucket(bucket) for bucket in block.buckets]},
+                    "ArnLike": {"aws:SourceArn": [arns.bucket(bucket) for bucket in notifying]},
                     "StringEquals": {"aws:SourceAccount": arns.account},
                 },
             }
-        ],
-    }
+        )
+    if rules:
+        statements.append(
+            {
+                "Sid": "EventBridgeRulesSendObjectCreated",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rules}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _refresh_policy(

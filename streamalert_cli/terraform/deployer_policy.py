@@ -312,7 +312,11 @@ def deployment_arns(
         QUEUES: [arns.regional("sqs", namespace)],
         ALARMS: [arns.regional("cloudwatch", f"alarm:{namespace}")],
         ALARMS_TOPIC: [arns.regional("sns", shared.alarms_topic.name)],
-        SCHEDULES: [arns.regional("events", f"rule/{m.schedule.name}") for m in refreshes],
+        SCHEDULES: [
+            *(arns.regional("events", f"rule/{m.schedule.name}") for m in refreshes),
+            # the EventBridge rules of buckets read through EventBridge
+            *(arns.regional("events", f"rule/{rule.name}") for rule in shared.event_rules),
+        ],
         EVENT_SOURCE_MAPPINGS: [arns.regional("lambda", "event-source-mapping:*")],
         NEW_EVENT_SOURCE_MAPPINGS: ["*"],
         OWNED_BUCKETS: [arns.bucket(bucket) for bucket in owned],

@@ -140,7 +140,7 @@ def test_every_account_key_is_required(key: str) -> None:
         (None, ["global.json: must be a JSON object, got null"]),
         (
             {"account": ACCOUNT, "deploy": {}},
-            ["global.json: deploy: unknown key; allowed keys: account, terraform, source_bucket"],
+            ["global.json: deploy: unknown key; allowed keys: account, terraform, source_bucket, buckets"],
         ),
         (
             with_account(profile="dev"),

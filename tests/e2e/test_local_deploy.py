@@ -22,6 +22,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from streamalert.s3_events import S3Object, read_notification
 from streamalert_cli.deploy import deploy
 from streamalert_cli.deployment import Options
 from streamalert_cli.destroy import destroy
@@ -125,12 +126,17 @@ def test_redeploy_rollback_and_destroy_keep_the_protected_data(tmp_path: Path, e
     shutil.copytree(BASIC, config_dir)
     options = Options("athena", local=True, yes=True, config_dir=config_dir, build_root=tmp_path / "build")
     lambda_client = boto3.client("lambda", region_name=REGION)
+    other_team = _another_consumer_of_the_data_bucket()  # before the first deploy
 
     assert deploy(options, local_aws=emulator) == 0
+    _check_the_other_consumer_is_kept(other_team, ours=["acme_streamalert:athena_refresh:" + DATA_SOURCE])
+    _read_the_data_bucket_through_eventbridge(config_dir)  # in the redeploy
     lambda_json = config_dir / "lambda.json"
     lambda_json.write_text(lambda_json.read_text().replace('"memory": 128', '"memory": 256'))
     assert deploy(options, local_aws=emulator) == 0
     assert lambda_client.get_alias(FunctionName=FUNCTION, Name="production")["FunctionVersion"] == "2"
+    _check_the_other_consumer_is_kept(other_team, ours=[])
+    _check_eventbridge_delivers_to_the_refresh_queue()
 
     assert rollback(options, local_aws=emulator) == 0
     assert lambda_client.get_alias(FunctionName=FUNCTION, Name="production")["FunctionVersion"] == "1"
@@ -140,3 +146,82 @@ def test_redeploy_rollback_and_destroy_keep_the_protected_data(tmp_path: Path, e
     boto3.client("s3", region_name=REGION).head_bucket(Bucket="acme.streamalerts")
     glue = boto3.client("glue", region_name=REGION)
     assert glue.get_table(DatabaseName="streamalert", Name="alerts")["Table"]["Name"] == "alerts"
+    _check_the_other_consumer_is_kept(other_team, ours=[])  # handed back, not deleted
+    events = boto3.client("events", region_name=REGION)
+    assert events.list_rules(NamePrefix="acme_streamalert_objects_")["Rules"] == []
+
+
+# The basic config's data bucket, which an AWS account already has: created here with another team's queue
+# notification, it gets no stand-in, and every command keeps that entry
+DATA_BUCKET = "acme-firehose-data"
+DATA_SOURCE = f"{DATA_BUCKET}/cloudtrail"
+
+
+def _another_consumer_of_the_data_bucket() -> str:
+    """The data bucket, with another team's queue notified of objects under ``other/``: the queue's URL."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="other-team")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=DATA_BUCKET)
+    s3.put_bucket_notification_configuration(
+        Bucket=DATA_BUCKET,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "other-team",
+                    "QueueArn": arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "other/"}]}},
+                }
+            ]
+        },
+    )
+    return str(url)
+
+
+def _check_the_other_consumer_is_kept(url: str, ours: list[str]) -> None:
+    """The other team's entry is on the data bucket beside ``ours`` (the deployment's entries), and its
+    queue still receives the bucket's new objects under ``other/``."""
+    s3 = boto3.client("s3", region_name=REGION)
+    configuration = s3.get_bucket_notification_configuration(Bucket=DATA_BUCKET)
+    entries = {entry["Id"]: entry for entry in configuration.get("QueueConfigurations", [])}
+    assert sorted(entries) == sorted(["other-team", *ours])
+    assert entries["other-team"]["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "other/"}]
+    key = f"other/{len(ours)}-{time.monotonic_ns()}.csv"
+    s3.put_object(Bucket=DATA_BUCKET, Key=key, Body=b"x")
+    sqs = boto3.client("sqs", region_name=REGION)
+    bodies: list[str] = []
+    for _ in range(3):  # S3's test events of each configuration written come first
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        bodies += [message["Body"] for message in messages]
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert any(S3Object(DATA_BUCKET, key) in read_notification(body).objects for body in bodies)
+
+
+def _read_the_data_bucket_through_eventbridge(config_dir: Path) -> None:
+    global_json = config_dir / "global.json"
+    document = json.loads(global_json.read_text())
+    document["buckets"] = {DATA_BUCKET: {"notifications": "eventbridge"}}
+    global_json.write_text(json.dumps(document))
+
+
+def _check_eventbridge_delivers_to_the_refresh_queue() -> None:
+    """An object of the source reaches the refresh queue as an EventBridge event through the deployed rule;
+    the bucket notifies no queue of the deployment any more."""
+    (rule,) = boto3.client("events", region_name=REGION).list_rules(NamePrefix="acme_streamalert_objects_")[
+        "Rules"
+    ]
+    assert json.loads(rule["EventPattern"])["detail"]["object"] == {"key": [{"prefix": "cloudtrail/"}]}
+    key = "cloudtrail/2024/01/02/03/through-eventbridge.json"
+    boto3.client("s3", region_name=REGION).put_object(Bucket=DATA_BUCKET, Key=key, Body=b"{}")
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.get_queue_url(QueueName="acme_streamalert_athena_data_bucket_notifications")["QueueUrl"]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+        "Messages", []
+    )
+    events = [json.loads(m["Body"]) for m in messages if json.loads(m["Body"]).get("source") == "aws.s3"]
+    assert [read_notification(json.dumps(event)).objects for event in events] == [
+        (S3Object(DATA_BUCKET, key),)
+    ]

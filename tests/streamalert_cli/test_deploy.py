@@ -190,6 +190,7 @@ def test_plan_runs_every_step_up_to_the_plan(
         "validate config",
         "check AWS account",
         "preflight",
+        "bucket notifications",
         "render terraform",
         "package athena",
         "upload",
@@ -313,3 +314,60 @@ def test_overlapping_sources_of_two_processors_stop_before_any_aws_call(
     )
     assert "rule_processor source acme-data overlap" in err
     assert no_aws_calls == []
+
+
+def _foreign_queue(prefix: str) -> str:
+    """Another team's queue notification on the refresh's data bucket, under ``prefix``; its ARN."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="other-team")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("s3").put_bucket_notification_configuration(
+        Bucket="acme-firehose-data",
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "other-team",
+                    "QueueArn": arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+                }
+            ]
+        },
+    )
+    return str(arn)
+
+
+@pytest.mark.usefixtures("moto")
+def test_an_entry_of_another_consumer_is_kept_and_shown_with_the_plan(
+    config_dir: Path, tmp_path: Path, fake_terraform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = _foreign_queue("other/")
+
+    assert main(["--processor", "athena", "--plan", *args(config_dir, tmp_path)]) == 0
+
+    out = capsys.readouterr().out
+    assert "deploy: bucket notifications: 2 bucket(s), 1 there: 1 entry(ies) of others kept" in out
+    assert f"deploy: kept: other-team -> {arn} (s3://acme-firehose-data)" in out
+    main_tf = (tmp_path / "build" / "terraform" / "aws" / "main.tf").read_text()
+    assert f'queue_arn     = "{arn}"' in main_tf
+
+
+@pytest.mark.usefixtures("moto")
+def test_an_entry_of_another_consumer_overlapping_ours_stops_the_deploy_before_any_change(
+    config_dir: Path, tmp_path: Path, fake_terraform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _foreign_queue("cloud")  # a prefix of cloudtrail/: the same objects
+
+    assert main(["--processor", "athena", "--yes", *args(config_dir, tmp_path)]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith(
+        'deploy: bucket notifications failed: bucket acme-firehose-data: the entry "other-team"'
+    )
+    assert "athena_refresh source acme-firehose-data/cloudtrail" in err
+    assert '"acme-firehose-data": {"notifications": "eventbridge"}' in err
+    assert not fake_terraform.exists()  # no terraform run at all
+    buckets = [bucket["Name"] for bucket in boto3.client("s3").list_buckets()["Buckets"]]
+    assert "acme-streamalert-source" not in buckets  # nothing uploaded
+    configuration = boto3.client("s3").get_bucket_notification_configuration(Bucket="acme-firehose-data")
+    assert [entry["Id"] for entry in configuration["QueueConfigurations"]] == ["other-team"]

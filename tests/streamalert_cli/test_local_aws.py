@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -89,3 +91,31 @@ def test_event_source_mappings_on_an_alias_read_back_with_its_arn() -> None:
         read_back = lambda_client.get_event_source_mapping(UUID=mapping["UUID"])
 
     assert read_back["FunctionArn"] == alias_arn
+
+
+def test_s3_events_reach_eventbridge_rules_past_a_schedule_rule() -> None:
+    """The deploy's schedule rule comes first on the bus; an EventBridge bucket's rule still gets events."""
+    with running("123456789012", "us-east-1") as local:
+        clients = {
+            name: boto3.client(name, endpoint_url=local.endpoint, region_name="us-east-1")
+            for name in ("s3", "sqs", "events")
+        }
+        s3, sqs, events = clients["s3"], clients["sqs"], clients["events"]
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="schedule", ScheduleExpression="rate(10 minutes)")
+        events.put_targets(
+            Rule="schedule", Targets=[{"Id": "f", "Arn": "arn:aws:lambda:us-east-1:123456789012:function:f"}]
+        )
+        events.put_rule(Name="objects", EventPattern='{"source": ["aws.s3"]}')
+        events.put_targets(Rule="objects", Targets=[{"Id": "q", "Arn": arn}])
+        s3.create_bucket(Bucket="eb-bucket")
+        s3.put_bucket_notification_configuration(
+            Bucket="eb-bucket", NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+
+        s3.put_object(Bucket="eb-bucket", Key="k", Body=b"x")
+
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    created = [json.loads(m["Body"]) for m in messages if '"Object Created"' in m["Body"]]
+    assert [event["detail"]["object"]["key"] for event in created] == ["k"]

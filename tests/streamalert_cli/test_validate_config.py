@@ -70,7 +70,7 @@ def test_every_error_of_both_files_is_printed_at_once(
         "validate-config: the config is invalid; nothing was changed:",
         'global.json: account.aws_account_id: must be a string of exactly 12 digits, such as "123456789012", '
         "got 123456789012 (an integer)",
-        "global.json: deploy: unknown key; allowed keys: account, terraform, source_bucket",
+        "global.json: deploy: unknown key; allowed keys: account, terraform, source_bucket, buckets",
         f"{block}.enabled: must be true or false, got 1 (an integer)",
         f"{block}.memory: must be an integer from 128 to 10240, got " + '"256" (a string)',
         f'{block}.refresh_type.add_glue_partition["acme.data/x"]: '

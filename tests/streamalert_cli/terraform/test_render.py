@@ -67,7 +67,7 @@ def test_config_values_cannot_become_interpolations() -> None:
     files = render.render_files(config, TARGETS["aws"], deployable(config))
 
     assert '"prod-data/$${jndi}/*"' not in files[Path("athena_refresh/main.tf")]  # glue only: no data read
-    assert '"athena_refresh:prod-data/$${jndi}"' in files[Path("main.tf")]
+    assert '"prod_streamalert:athena_refresh:prod-data/$${jndi}"' in files[Path("main.tf")]
     assert "${jndi}" not in files[Path("main.tf")].replace("$${jndi}", "")
 
 
