@@ -34,7 +34,7 @@ class Plan:
     backfill_hours: int = backfill.HOURS
     backlogs: tuple[int, ...] = latency.BACKLOGS
     serial_backlogs: tuple[int, ...] = latency.SERIAL_BACKLOGS
-    event_batches: tuple[int, ...] = (latency.DEFAULT_EVENT_BATCH, latency.LARGEST_EVENT_BATCH)
+    event_batches: tuple[int, ...] | None = None  # the config's default and Lambda's largest
     variant_backlog: int = 10_000
 
 
@@ -48,7 +48,7 @@ QUICK = Plan(
     backfill_hours=48,
     backlogs=(1_000,),
     serial_backlogs=(1_000,),
-    event_batches=(latency.DEFAULT_EVENT_BATCH, 1_000),
+    event_batches=(latency.LAMBDA_DEFAULT_EVENT_BATCH, 1_000),
     variant_backlog=1_000,
 )
 

@@ -53,8 +53,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BACKLOGS = (1_000, 10_000, 100_000)
 SERIAL_BACKLOGS = (1_000, 10_000)  # 100,000 serial takes about 6 minutes: --latency-serial-full adds it
 PARTITIONS = 48  # two days of hourly partitions
-DEFAULT_EVENT_BATCH = 10  # Lambda's default batch size for an SQS event source
-LARGEST_EVENT_BATCH = 10_000  # the most Lambda delivers from SQS (with a batching window)
+LAMBDA_DEFAULT_EVENT_BATCH = 10  # Lambda's own default batch size for an SQS event source
+# The most Lambda delivers from SQS (batch size 10,000 with a batching window); its 6 MB payload limit
+# ends a batch of ~2 KB notification records near 3,000, so this is the upper bound of a batch
+LARGEST_EVENT_BATCH = 10_000
 LAMBDA_TIMEOUT_SECONDS = 900.0
 TARGET_DRAIN_RATE = 3_000.0  # messages a second, default settings, at 100,000
 TARGET_PEAK_MIB = 100.0  # at 100,000: the function has 128 MB
@@ -103,6 +105,15 @@ class HandlerRun:
     @property
     def peak_mib(self) -> float | None:
         return None if self.peak_bytes is None else self.peak_bytes / 2**20
+
+
+def default_event_batch() -> int:
+    """The queue trigger's default batch size (the config's ``event_source.batch_size``), or Lambda's
+    own where the config has none."""
+    from config_schemas import models
+
+    default = getattr(models, "DEFAULT_EVENT_SOURCE", None)
+    return int(getattr(default, "batch_size", LAMBDA_DEFAULT_EVENT_BATCH))
 
 
 def grep_line(run: DrainRun) -> str:
@@ -339,12 +350,13 @@ def measure(
     serial_backlogs: tuple[int, ...] = SERIAL_BACKLOGS,
     *,
     variant_backlog: int = 10_000,
-    batches: tuple[int, ...] = (DEFAULT_EVENT_BATCH, LARGEST_EVENT_BATCH),
+    batches: tuple[int, ...] | None = None,
     rounds: int = 5,
     variant_rounds: int = 3,
     progress: Callable[[str], None] = lambda _: None,
 ) -> LatencyResults:
     """Every drain and handler run of the tier, and each variant beside them."""
+    batches = batches or (default_event_batch(), LARGEST_EVENT_BATCH)
     results = LatencyResults(concurrency=concurrency_of("default"))
     for backlog in backlogs:
         for pool in ("serial", "default"):

@@ -3,9 +3,9 @@ a latency drawn from one fixed, seeded distribution, with real sleeps (threads o
 flight overlap on AWS).
 
 The distribution is lognormal: median ``MEDIAN_SECONDS`` (15 ms), 99th percentile ``P99_SECONDS`` (60 ms),
-so sigma = ln(4) / 2.326 and the mean is about 17.9 ms. The state behind the calls is kept under a lock;
-the sleeps are not. A received body is a new string, as a client parses it from the answer: the memory
-a run measures is the memory a run on AWS would hold.
+so sigma = ln(4) / 2.326 and the mean is about 17.9 ms. The state behind the calls is kept under a lock
+(``InMemorySqs`` serialises its own calls); the sleeps are not. A received body is a new string, as a
+client parses it from the answer: the memory a run measures is the memory a run on AWS would hold.
 """
 
 from __future__ import annotations
@@ -77,32 +77,27 @@ class LatentSqs(InMemorySqs):
     def __init__(self, latency: Latency, name: str, *, counter: CallCounter | None = None) -> None:
         super().__init__(WallClock(), name, counter=counter)
         self.latency = latency
-        self._lock = threading.Lock()
 
     def get_queue_url(self, **params: Any) -> dict[str, Any]:
         self.latency.wait()
-        with self._lock:
-            return super().get_queue_url(**params)
+        return super().get_queue_url(**params)
 
     def receive_message(self, **params: Any) -> dict[str, Any]:
         self.latency.wait()
         if params.get("WaitTimeSeconds", 0):
             raise ValueError("the latency tier does not long-poll: receive with WaitTimeSeconds=0")
-        with self._lock:
-            response = super().receive_message(**params)
+        response = super().receive_message(**params)
         for message in response.get("Messages", []):
             message["Body"] = message["Body"].encode().decode()  # parsed from the answer: a new string
         return response
 
     def delete_message_batch(self, **params: Any) -> dict[str, Any]:
         self.latency.wait()
-        with self._lock:
-            return super().delete_message_batch(**params)
+        return super().delete_message_batch(**params)
 
     def get_queue_attributes(self, **params: Any) -> dict[str, Any]:
         self.latency.wait()
-        with self._lock:
-            return super().get_queue_attributes(**params)
+        return super().get_queue_attributes(**params)
 
 
 class EntityNotFoundException(ClientError):

@@ -124,6 +124,11 @@ def latency_lines(tier: latency.LatencyResults) -> list[str]:
         "",
         "### Event-source handler: one batch",
         "",
+        f"Batches: the queue trigger's default size and the largest Lambda delivers "
+        f"({latency.LARGEST_EVENT_BATCH:,}; its 6 MB payload limit ends a batch of these records, about "
+        "2 KB each in the event, near 3,000: an upper bound). A cold container's first batch: "
+        "GetDatabase, GetTable, one BatchCreatePartition.",
+        "",
         "| batch | own time ms (CPU) | wall ms | latency slept ms | peak MiB | calls |",
         "|---|---|---|---|---|---|",
     ]

@@ -11,17 +11,20 @@ client does before sending), answers and errors (``ClientError`` with SQS's code
 - a message received ``max_receive_count`` times moves to the dead-letter queue on its next receive;
 - batches hold 1 to 10 entries with distinct ids; a long poll that finds nothing waits on the clock;
 - every API call is counted by operation (``calls``); the helpers ``send``, ``take`` and ``delete`` are
-  not API calls and are not counted.
+  not API calls and are not counted;
+- calls from several threads at once are safe (a drain with calls in flight): each works on the queue
+  under one lock, a long poll's wait excepted.
 """
 
 from __future__ import annotations
 
 import heapq
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from functools import cache, wraps
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 from botocore.model import OperationModel, ServiceModel
@@ -52,6 +55,20 @@ def validate_request(service: str, operation: str, params: Mapping[str, Any]) ->
     shape = service_operation(service, operation).input_shape
     if shape is not None:
         validate_parameters(params, shape)
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _serialised(method: _Method) -> _Method:
+    """The method, run under the queue's lock."""
+
+    @wraps(method)
+    def locked(self: InMemorySqs, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked  # type: ignore[return-value]
 
 
 def _error(operation: str, code: str, message: str) -> ClientError:
@@ -106,6 +123,7 @@ class InMemorySqs:
         self._visible: list[tuple[int, str]] = []  # heap of (sequence, message id)
         self._in_flight: list[tuple[float, int, str]] = []  # heap of (visible again at, handle number, id)
         self._handles = 0
+        self._lock = threading.RLock()
 
     @property
     def calls(self) -> Counter[str]:
@@ -114,6 +132,7 @@ class InMemorySqs:
 
     # Helpers of tests and benchmarks: not API calls, not counted
 
+    @_serialised
     def send(self, body: str) -> str:
         """Put a message on the queue; its id."""
         message = StoredMessage(f"msg-{len(self.sent):05d}", body, self.clock.now, len(self.sent))
@@ -121,6 +140,7 @@ class InMemorySqs:
         heapq.heappush(self._visible, (message.sequence, message.message_id))
         return message.message_id
 
+    @_serialised
     def take(self, count: int, visibility: int) -> list[StoredMessage]:
         """What a receive of ``count`` messages returns, the dead-letter redrive applied first (how an event
         source mapping takes a batch)."""
@@ -147,6 +167,7 @@ class InMemorySqs:
             batch.append(message)
         return batch
 
+    @_serialised
     def delete(self, receipt_handle: str) -> bool:
         """Delete the message of its latest receipt handle; False for any other handle of a queued one."""
         message_id = receipt_handle.partition("#")[0]
@@ -165,6 +186,7 @@ class InMemorySqs:
 
     # The client's methods
 
+    @_serialised
     def create_queue(self, **params: Any) -> dict[str, Any]:
         """The URL of this fake's queue (creating a queue is idempotent); it holds no other."""
         self._call("CreateQueue", params)
@@ -172,16 +194,19 @@ class InMemorySqs:
             raise ValueError(f"this in-memory SQS holds the one queue {self.name!r}")
         return {"QueueUrl": self.url}
 
+    @_serialised
     def get_queue_url(self, **params: Any) -> dict[str, Any]:
         self._call("GetQueueUrl", params)
         if params["QueueName"] != self.name:
             raise _error("GetQueueUrl", "AWS.SimpleQueueService.NonExistentQueue", "queue does not exist")
         return {"QueueUrl": self.url}
 
+    @_serialised
     def send_message(self, **params: Any) -> dict[str, Any]:
         self._call("SendMessage", params)
         return {"MessageId": self.send(params["MessageBody"])}
 
+    @_serialised
     def send_message_batch(self, **params: Any) -> dict[str, Any]:
         self._call("SendMessageBatch", params)
         entries = params["Entries"]
@@ -192,13 +217,15 @@ class InMemorySqs:
     def receive_message(self, **params: Any) -> dict[str, Any]:
         """Up to ``MaxNumberOfMessages`` visible messages; an empty answer advances the clock by
         ``WaitTimeSeconds`` (nothing else sends while a test waits)."""
-        self._call("ReceiveMessage", params)
-        wait = params.get("WaitTimeSeconds", 0)
-        if not 0 <= wait <= MAX_WAIT_SECONDS:
-            raise _error("ReceiveMessage", "InvalidParameterValue", "WaitTimeSeconds out of range")
-        batch = self.take(
-            params.get("MaxNumberOfMessages", 1), params.get("VisibilityTimeout", DEFAULT_VISIBILITY_SECONDS)
-        )
+        with self._lock:
+            self._call("ReceiveMessage", params)
+            wait = params.get("WaitTimeSeconds", 0)
+            if not 0 <= wait <= MAX_WAIT_SECONDS:
+                raise _error("ReceiveMessage", "InvalidParameterValue", "WaitTimeSeconds out of range")
+            batch = self.take(
+                params.get("MaxNumberOfMessages", 1),
+                params.get("VisibilityTimeout", DEFAULT_VISIBILITY_SECONDS),
+            )
         if not batch:
             self.clock.advance(wait)
             return {}
@@ -208,6 +235,7 @@ class InMemorySqs:
             ]
         }
 
+    @_serialised
     def delete_message_batch(self, **params: Any) -> dict[str, Any]:
         self._call("DeleteMessageBatch", params)
         entries = params["Entries"]
@@ -228,6 +256,7 @@ class InMemorySqs:
                 )
         return {"Successful": successful, "Failed": failed}
 
+    @_serialised
     def get_queue_attributes(self, **params: Any) -> dict[str, Any]:
         """The visible and the in-flight message counts (whatever ``AttributeNames`` asks)."""
         self._call("GetQueueAttributes", params)

@@ -3,6 +3,9 @@ benchmarks rely on."""
 
 from __future__ import annotations
 
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
@@ -185,3 +188,33 @@ def test_calls_go_to_a_counter_shared_with_boto3_clients(clock: VirtualClock) ->
 
     assert counter.sequence == ["GetQueueUrl", "SendMessageBatch"]
     assert sqs.calls == {"GetQueueUrl": 1, "SendMessageBatch": 1}
+
+
+def test_calls_from_many_threads_hand_out_every_message_once(sqs: InMemorySqs) -> None:
+    """A drain with calls in flight: sixteen threads receiving and deleting at once."""
+    for index in range(2_000):
+        sqs.send(f"body-{index}")
+
+    def drain() -> list[str]:
+        taken: list[str] = []
+        while True:
+            answer = sqs.receive_message(QueueUrl=sqs.url, MaxNumberOfMessages=10, VisibilityTimeout=300)
+            messages = answer.get("Messages", [])
+            if not messages:
+                return taken
+            entries = [{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in messages]
+            assert not sqs.delete_message_batch(QueueUrl=sqs.url, Entries=entries)["Failed"]
+            taken += [m["MessageId"] for m in messages]
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads swap often: a call not under the lock would be interrupted
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            threads = [pool.submit(drain) for _ in range(16)]
+            taken = [message for thread in threads for message in thread.result()]
+    finally:
+        sys.setswitchinterval(switch)
+
+    assert sorted(taken) == sorted(sqs.sent), "every message received once and deleted"
+    assert not sqs.messages
+    assert sqs.calls["DeleteMessageBatch"] == 200
