@@ -61,8 +61,8 @@ class RefreshSettings:
 
     receive_wait_seconds: int = 1
     max_messages: int = 100_000
-    chunk_messages: int = 1_000
-    concurrency: int = 16
+    chunk_messages: int = 2_000
+    concurrency: int = 32
     receive_share: float = 0.5
     safety_margin_seconds: float = 5.0
     minimum_run_seconds: float = 0.5
@@ -219,28 +219,31 @@ class PartitionRefresher:
         memory = RunMemory(self._catalog, budget)
         pace = DrainPace(first_share=1 - settings.receive_share)
         with QueueDrain.opened(self._get_queue(), settings.concurrency) as drain:
-            while tally.received < settings.max_messages:
-                limit = min(settings.chunk_messages, settings.max_messages - tally.received)
-                # a chunk is received only with time to commit and delete it after
-                remaining = deadline.remaining_seconds()
-                receiving = budget.reserving(pace.chunk_reserve(limit, remaining))
-                if remaining <= receiving.margin:
-                    LOGGER.info("No time left for another chunk", extra=context(received=tally.received))
-                    break
-                chunk = drain.receive(
-                    limit,
-                    receiving,
-                    wait_seconds=settings.receive_wait_seconds,
-                    visibility=budget.hidden_seconds,
-                )
-                pace.record_receive(chunk)
-                if not chunk.messages or not self._drain_chunk(
-                    chunk, drain, budget=budget, memory=memory, pace=pace, tally=tally
-                ):
-                    break
-                if chunk.drained or chunk.error:
-                    break
+            more = True
+            while more and tally.received < settings.max_messages:
+                more = self._next_chunk(drain, budget=budget, memory=memory, pace=pace, tally=tally)
         return self._finish(tally)
+
+    def _next_chunk(
+        self, drain: QueueDrain, *, budget: RunBudget, memory: RunMemory, pace: DrainPace, tally: RunTally
+    ) -> bool:
+        """Receive a chunk, if the run has time to commit and delete it after, and drain it; False when
+        the run stops here. The chunk's messages are gone when it returns: a run holds one chunk."""
+        settings = self._settings
+        limit = min(settings.chunk_messages, settings.max_messages - tally.received)
+        remaining = budget.deadline.remaining_seconds()
+        receiving = budget.reserving(pace.chunk_reserve(limit, remaining))
+        if remaining <= receiving.margin:
+            LOGGER.info("No time left for another chunk", extra=context(received=tally.received))
+            return False
+        chunk = drain.receive(
+            limit, receiving, wait_seconds=settings.receive_wait_seconds, visibility=budget.hidden_seconds
+        )
+        pace.record_receive(chunk)
+        if not chunk.messages:
+            return False
+        handled = self._drain_chunk(chunk, drain, budget=budget, memory=memory, pace=pace, tally=tally)
+        return handled and not chunk.drained and not chunk.error
 
     def _drain_chunk(
         self,

@@ -150,12 +150,14 @@ class FaultInjector:
 
     def call(self, operation: str, real: Callable[..., Any], params: dict[str, Any]) -> Any:
         """One call, whole, while no other thread's call runs: the refresh's drain calls from several
-        threads, and the clock, the generator and the fakes behind are not thread-safe (AWS is)."""
+        threads, and the clock, the generator and the fakes behind are not thread-safe (AWS is). The call
+        ends ``call_seconds`` after it was made, not after the calls it waited for."""
+        started = self.clock.now  # calls made together end together: ``call_seconds`` after they start
         with self._lock:
-            return self._call(operation, real, params)
+            return self._call(operation, real, params, started)
 
-    def _call(self, operation: str, real: Callable[..., Any], params: dict[str, Any]) -> Any:
-        self.clock.advance(self.call_seconds)
+    def _call(self, operation: str, real: Callable[..., Any], params: dict[str, Any], started: float) -> Any:
+        self.clock.advance(started + self.call_seconds - self.clock.now)
         fault = self._pick(operation)
         if fault is not None:
             self.faults[f"{operation}:{fault}"] += 1

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from apps.athena_refresh.refresher import PartitionRefresher
+from apps.athena_refresh.refresher import PartitionRefresher, RefreshSettings
 from streamalert.aws import AwsSettings
 from streamalert.config import load_config
 from streamalert.deadline import Deadline
@@ -54,9 +54,11 @@ def stage(
     query_seconds: float | None,
     messages: int,
     client_settings: AwsSettings | None = None,
+    refresh: RefreshSettings | None = None,
 ) -> Stage:
     """A queue of ``messages`` notifications over every table; each AWS call takes ``latency`` seconds.
-    ``client_settings``: the deployment's clients, whose timeouts decide the run's margin."""
+    ``client_settings``: the deployment's clients, whose timeouts decide the run's margin; ``refresh``:
+    the drain's settings (the defaults: a pool of calls in flight)."""
     clock = VirtualClock()
     sqs = FakeSqs(clock, QUEUE)
     injector = FaultInjector(random.Random(0), clock, call_seconds=latency, query_seconds=query_seconds)
@@ -69,16 +71,19 @@ def stage(
         injector.wrap(catalog.glue),
         injector.wrap(catalog.athena),
     )
-    return Stage(sqs, injector, build_refresher(*clients, database, clock, client_settings=client_settings))
+    refresher = build_refresher(*clients, database, clock, client_settings=client_settings, settings=refresh)
+    return Stage(sqs, injector, refresher)
 
 
 @pytest.mark.parametrize("seconds", [11, 15, 30, 60, 300, 900])
 @pytest.mark.parametrize("latency", [0.005, 0.05, 0.2])
 @pytest.mark.parametrize("query_seconds", [None, NEVER], ids=["athena-fast", "athena-stuck"])
+@pytest.mark.parametrize("concurrency", [1, 32], ids=["serial", "pool"])
 def test_a_run_returns_before_its_timeout(
-    shared_catalog: Catalog, seconds: float, latency: float, query_seconds: float | None
+    shared_catalog: Catalog, seconds: float, latency: float, query_seconds: float | None, concurrency: int
 ) -> None:
-    work = stage(shared_catalog, latency=latency, query_seconds=query_seconds, messages=60)
+    refresh = RefreshSettings(concurrency=concurrency, chunk_messages=25)
+    work = stage(shared_catalog, latency=latency, query_seconds=query_seconds, messages=60, refresh=refresh)
 
     summary, context = work.run(seconds)
 
@@ -94,11 +99,23 @@ def test_a_run_returns_before_its_timeout(
     latency=st.floats(0, 0.1),
     query_seconds=st.one_of(st.none(), st.floats(0, 200)),
     messages=st.integers(0, 100),
+    concurrency=st.sampled_from((1, 4, 32)),
+    chunk_messages=st.integers(1, 120),
 )
 def test_no_mix_of_time_latency_and_slow_queries_outlives_the_timeout(
-    shared_catalog: Catalog, seconds: float, latency: float, query_seconds: float | None, messages: int
+    shared_catalog: Catalog,
+    *,
+    seconds: float,
+    latency: float,
+    query_seconds: float | None,
+    messages: int,
+    concurrency: int,
+    chunk_messages: int,
 ) -> None:
-    work = stage(shared_catalog, latency=latency, query_seconds=query_seconds, messages=messages)
+    refresh = RefreshSettings(concurrency=concurrency, chunk_messages=chunk_messages)
+    work = stage(
+        shared_catalog, latency=latency, query_seconds=query_seconds, messages=messages, refresh=refresh
+    )
 
     _summary, context = work.run(seconds)
 
@@ -112,6 +129,57 @@ def test_a_stuck_query_beside_a_backlog_leaves_time_to_delete(shared_catalog: Ca
 
     assert summary["messages_deleted"] > 0
     assert context.get_remaining_time_in_millis() > 0
+
+
+class TimedCalls(FaultInjector):
+    """Every call of every service takes ``call_seconds``; notes when each call started and ended."""
+
+    def __init__(self, clock: VirtualClock, seconds: float) -> None:
+        super().__init__(random.Random(0), clock, call_seconds=seconds)
+        self.calls: list[tuple[str, float, float]] = []
+
+    def _call(self, operation: str, real: Any, params: dict[str, Any], started: float) -> Any:
+        try:
+            return super()._call(operation, real, params, started)
+        finally:
+            self.calls.append((operation, started, self.clock.now))
+
+
+@pytest.mark.parametrize("concurrency", [1, 8, 32])
+def test_a_pool_of_slow_calls_ends_every_call_before_the_timeout_and_deletes_only_the_committed(
+    shared_catalog: Catalog, concurrency: int
+) -> None:
+    """2,000 messages over every table, every call 0.4 s (an attempt may last that long), chunks of 100:
+    the run cannot drain them all in 30 s. No call of any thread ends past the timeout, and every
+    message deleted was deleted after the partitions it announced were written."""
+    clock = VirtualClock()
+    sqs = FakeSqs(clock, QUEUE)
+    for n in range(2_000):
+        layout = LAYOUTS[n % len(LAYOUTS)]
+        sqs.send(s3_body((layout.bucket, layout.key("us-east-1", 1 + n % 2, n % 4, f"o{n}"))))
+    timed = TimedCalls(clock, 0.4)
+    database = shared_catalog.new_database(f"deadline_{next(_databases)}")
+    refresher = build_refresher(
+        timed.wrap(sqs, FakeSqs.OPERATIONS),
+        timed.wrap(shared_catalog.glue),
+        timed.wrap(shared_catalog.athena),
+        database,
+        clock,
+        attempt_seconds=0.4,
+        settings=RefreshSettings(concurrency=concurrency, chunk_messages=100),
+    )
+    context = ClockContext(clock, 30)
+
+    summary = refresher.run_scheduled(Deadline.from_context(context))
+
+    assert context.get_remaining_time_in_millis() > 0
+    assert all(ended <= context.ends_at for _operation, _started, ended in timed.calls)
+    assert 0 < summary["messages_deleted"] < 2_000
+    assert summary["messages_deleted"] == len(sqs.deleted_at)
+    written = shared_catalog.partitions(database)
+    first_write = min((ended for operation, _s, ended in timed.calls if operation == "BatchCreatePartition"))
+    assert written, "partitions were written"
+    assert min(sqs.deleted_at.values()) >= first_write, "no message deleted before the first commit"
 
 
 def test_with_less_than_the_safety_margin_left_no_aws_call_is_made(shared_catalog: Catalog) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -267,3 +268,63 @@ def test_the_longest_backoff_bounds_botocores_own(
     response = (AWSResponse("https://x.invalid", 400, headers, _Raw()), {}) if answered else None
 
     assert longest_backoff(attempts, response) == pytest.approx(longest)
+
+
+def test_the_guard_holds_every_thread_to_the_one_budget() -> None:
+    """No emulator: the hook answers every attempt. 16 threads call at once while the time runs out: the
+    calls made before the margin went out, every one after it was refused, in whichever thread."""
+    made = sqs_client(AwsSettings(region="us-east-1", max_pool_connections=16))
+    guard = CallGuard()
+    guard.attach(made)
+    remaining_ms = [60_000.0]
+    guard.budget = RunBudget(Deadline(lambda: remaining_ms[0]), margin=5.0)
+    sent: list[float] = []
+    lock = threading.Lock()
+
+    def answer(**_: Any) -> AWSResponse:
+        with lock:
+            sent.append(remaining_ms[0])
+            remaining_ms[0] -= 1_000.0  # every call takes a second of the run
+        return AWSResponse("https://sqs.invalid", 200, {}, _Empty())
+
+    made.meta.events.register("before-send", answer)
+    refused: list[int] = []
+    failed: list[BaseException] = []
+
+    def call_until_refused() -> None:
+        for _ in range(100):  # more than the run has time for: each thread ends refused
+            try:
+                made.list_queues()
+            except NoTimeForCallError:
+                with lock:
+                    refused.append(1)
+                return
+            except Exception as err:  # shown by the assertion below
+                failed.append(err)
+                return
+
+    threads = [threading.Thread(target=call_until_refused) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not failed, failed
+    assert len(refused) == 16, "every thread was refused once the time was up"
+    assert len(sent) <= 55 + 15, "calls stop at the margin, but for those already past the check"
+    assert min(sent) > 5_000.0 - 16 * 1_000.0
+
+
+def test_a_run_budget_cannot_be_changed_by_the_threads_that_share_it() -> None:
+    budget = RunBudget(Deadline(lambda: 60_000.0), margin=5.0)
+
+    with pytest.raises(AttributeError):
+        budget.margin = 0.0  # type: ignore[misc]
+    assert budget.reserving(10.0).margin == 15.0
+    assert budget.margin == 5.0
+
+
+def test_the_clients_keep_as_many_connections_as_calls_in_flight() -> None:
+    made = sqs_client(AwsSettings(region="us-east-1", max_pool_connections=32))
+
+    assert made.meta.config.max_pool_connections == 32

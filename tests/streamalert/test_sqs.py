@@ -100,6 +100,16 @@ def test_receive_takes_at_most_ten_messages(sqs: Any, queue: SqsQueue) -> None:
     assert all(message.receipt_handle for message in first)
 
 
+def test_receive_asks_for_no_more_than_the_messages_wanted(sqs: Any, queue: SqsQueue) -> None:
+    queue.send([f"body {n}" for n in range(15)])
+
+    few = queue.receive(wait_seconds=0, visibility_seconds=60, max_messages=3)
+    capped = queue.receive(wait_seconds=0, visibility_seconds=60, max_messages=50)
+
+    assert 1 <= len(few) <= 3
+    assert 1 <= len(capped) <= 10, "SQS hands out 10 a call at most"
+
+
 def test_receive_from_an_empty_queue_is_empty(queue: SqsQueue) -> None:
     assert queue.receive(wait_seconds=0, visibility_seconds=60) == []
 

@@ -204,7 +204,10 @@ def test_run_writes_its_metrics(deployment, make_refresher, capsys):
     assert (metric["PartitionsAdded"], metric["Failures"]) == (1, 1)
 
 
-def test_receive_error_mid_drain_commits_what_was_received(deployment, make_refresher):
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_receive_error_mid_drain_commits_what_was_received(deployment, make_refresher, concurrency):
+    """One call after another: the second fails, the first's 10 are committed. With calls in flight, a
+    call already made when the second failed still brings its messages, and they are committed too."""
     calls = []
 
     def failing_second_receive(real, **kwargs):
@@ -215,11 +218,14 @@ def test_receive_error_mid_drain_commits_what_was_received(deployment, make_refr
 
     deployment.send(*alerts(15))
 
-    summary = run(make_refresher(sqs=FaultyClient(deployment.sqs, receive_message=failing_second_receive)))
+    settings = RefreshSettings(receive_wait_seconds=0, concurrency=concurrency)
+    sqs = FaultyClient(deployment.sqs, receive_message=failing_second_receive)
+    summary = run(make_refresher(sqs=sqs, settings=settings))
 
-    assert summary["messages_received"] == 10
-    assert summary["messages_deleted"] == 10
-    assert deployment.messages_left() == 5
+    assert summary["messages_received"] == (10 if concurrency == 1 else summary["messages_received"])
+    assert summary["messages_received"] in (10, 15)
+    assert summary["messages_deleted"] == summary["messages_received"]
+    assert deployment.messages_left() == 15 - summary["messages_received"]
 
 
 def test_delete_error_keeps_the_messages_for_the_next_run(deployment, make_refresher):
