@@ -38,11 +38,14 @@ __all__ = [
     "expire_notifications",
     "history_alerts",
     "prove_history",
+    "unregistered_history",
 ]
 
 HISTORY_HANDLER_LOG = "refresh-handler-history.log"
-# How far back the history is written, and how many objects go into each of its hourly folders
+# How far back the history is written (at least; an earlier day when a former proof on the same emulator
+# registered that one), and how many objects go into each of its hourly folders
 HISTORY_DAYS_AGO = 2
+HISTORY_DAYS_TRIED = 30
 OBJECTS_PER_HOUR = (2, 1)
 _NOTIFICATION_WAIT_SECONDS = 10
 # Long enough for the loop to look at every other message once before it shows again
@@ -83,7 +86,8 @@ def prove_history(deployment: Any, progress: Progress, handlers: DeployedHandler
     s3, sqs, glue = aws.s3_client(settings), aws.sqs_client(settings), aws.glue_client(settings)
     database = refresh_block(config).database_name
     with progress.step("history: write") as step:
-        history = history_alerts(datetime.now(timezone.utc) - timedelta(days=HISTORY_DAYS_AGO))
+        registered = _catalog_values(glue, database, route.table)
+        history = unregistered_history(datetime.now(timezone.utc), registered)
         for alert in history.alerts:
             s3.put_object(Bucket=route.source.bucket, Key=alert.s3_key, Body=alert.to_json().encode())
         step.detail = (
@@ -143,6 +147,21 @@ def history_alerts(day: datetime, per_hour: Sequence[int] = OBJECTS_PER_HOUR) ->
             for hour, count in enumerate(per_hour)
             for index in range(count)
         )
+    )
+
+
+def unregistered_history(now: datetime, registered: set[tuple[str, ...]]) -> History:
+    """The history of the latest day, ``HISTORY_DAYS_AGO`` or more before ``now``, none of whose hours the
+    catalog holds (a redeploy on the same emulator proves on a day its former proof did not register).
+    StepFailed when the days tried are all taken."""
+    for days_ago in range(HISTORY_DAYS_AGO, HISTORY_DAYS_AGO + HISTORY_DAYS_TRIED):
+        history = history_alerts(now - timedelta(days=days_ago))
+        if not any((hour,) in registered for hour in history.hours):
+            return history
+    raise StepFailed(
+        "history: write",
+        f"the catalog holds a partition on each of the {HISTORY_DAYS_TRIED} days before the last "
+        f"{HISTORY_DAYS_AGO}: no day is left to show a backfill on",
     )
 
 

@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,7 +22,12 @@ from streamalert.deadline import Deadline
 from streamalert.s3_events import S3Object
 from streamalert_cli import pipeline_history
 from streamalert_cli.common import Progress, StepFailed
-from streamalert_cli.pipeline_history import expire_notifications, history_alerts, prove_history
+from streamalert_cli.pipeline_history import (
+    expire_notifications,
+    history_alerts,
+    prove_history,
+    unregistered_history,
+)
 from streamalert_cli.processors import Processor
 from streamalert_cli.zip_runner import ZipRun
 from tests.apps.athena_refresh.conftest import make_config
@@ -101,6 +106,22 @@ def test_history_alerts_fill_the_first_hours_of_the_day() -> None:
     folders = sorted(o.key.rsplit("/", 1)[0] for o in history.objects(BUCKET))
     assert folders == ["alerts/dt=2024-05-03-00", "alerts/dt=2024-05-03-00", "alerts/dt=2024-05-03-01"]
     assert {json.loads(alert.to_json())["rule_name"] for alert in history.alerts} == {"local_deploy_history"}
+
+
+def test_history_goes_back_past_the_days_a_former_proof_registered() -> None:
+    now = datetime(2024, 5, 10, 8, tzinfo=timezone.utc)
+
+    assert unregistered_history(now, set()).hours == ("2024-05-08-00", "2024-05-08-01")
+    taken = {("2024-05-08-01",), ("2024-05-07-00",)}
+    assert unregistered_history(now, taken).hours == ("2024-05-06-00", "2024-05-06-01")
+
+
+def test_history_with_every_day_taken_fails_the_step() -> None:
+    now = datetime(2024, 5, 10, 8, tzinfo=timezone.utc)
+    taken = {(f"{now - timedelta(days=days):%Y-%m-%d}-00",) for days in range(0, 40)}
+
+    with pytest.raises(StepFailed, match="no day is left"):
+        unregistered_history(now, taken)
 
 
 def test_expire_takes_only_the_notifications_of_the_history(queue_url: str) -> None:
