@@ -38,6 +38,7 @@ from config_schemas.models import (
     RefreshType,
     Source,
 )
+from config_schemas.tables_config import TABLES_KEY, column_problems
 from streamalert.constants import ATHENA_RESULTS_EXPIRATION_DAYS, alerts_bucket_name
 
 
@@ -115,6 +116,37 @@ class ConfigSchema(StrictSchema):
             )
         if errors:
             raise ValidationError({LAMBDA_FILE: {RULE_PROCESSOR_BLOCK: errors}})
+
+    @validates_schema(skip_on_field_errors=False)
+    def check_table_logs(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """A created table's log type is one of ``logs.json``, and it makes a table (``tables_config``).
+        Runs when both files loaded."""
+        lambda_config, logs = data.get("lambda_config"), data.get("logs")
+        if not isinstance(lambda_config, LambdaConfig) or not isinstance(logs, LogsConfig):
+            return  # a file did not load: its errors are told
+        block = lambda_config.athena_partition_refresh
+        if block is None or LOGS_FILE in self.unreadable:
+            return
+        log_types = {log_type.name: log_type for log_type in logs.log_types}
+        errors: dict[PathPart, Any] = {}
+        for declaration in block.declared_tables:
+            if declaration.log is None:
+                continue
+            path = (TABLES_KEY, declaration.name, "log")
+            log_type = log_types.get(declaration.log)
+            if log_type is None:
+                known = ", ".join(f'"{name}"' for name in log_types) or "none"
+                add_error(
+                    errors,
+                    path,
+                    f'log type "{declaration.log}" is not in {LOGS_FILE} (it declares {known}): name one of '
+                    f'them, add it to {LOGS_FILE}, or declare the table "existing": true',
+                )
+                continue
+            for problem in column_problems(declaration, log_type):
+                add_error(errors, path, problem)
+        if errors:
+            raise ValidationError({LAMBDA_FILE: {ATHENA_BLOCK: errors}})
 
     @validates_schema(skip_on_field_errors=False)
     def check_bucket_settings(self, data: dict[str, Any], **kwargs: Any) -> None:

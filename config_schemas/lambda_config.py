@@ -34,6 +34,7 @@ from config_schemas.models import (
     TableRoute,
 )
 from config_schemas.schedule import schedule_problem
+from config_schemas.tables_config import TABLES_KEY, TablesField, route_problems
 from streamalert.constants import (
     ALERT_OUTPUTS,
     ALERTS_S3_OUTPUT,
@@ -139,6 +140,20 @@ class AthenaRefreshConfigSchema(FunctionSettingsSchema):
         "must be a database name", check=_database_problem, load_default=DEFAULT_DATABASE
     )
     results_bucket = StrictString("must be an S3 bucket name", check=bucket_name_problem, required=True)
+    declared_tables = TablesField(data_key=TABLES_KEY, load_default=tuple)
+
+    @validates_schema(skip_on_field_errors=True)
+    def check_tables(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Every routed table is ``alerts``, created or existing (``tables``), in a layout its refresh
+        type registers; every declared table is fed by a source or projected (``tables_config``)."""
+        by_route, by_table = route_problems(data["routes"], data["declared_tables"])
+        errors: dict[str, Any] = {}
+        for (kind, source), problems in by_route.items():
+            errors.setdefault(REFRESH_TYPE_KEY, {}).setdefault(kind, {})[source] = problems
+        if by_table:
+            errors[TABLES_KEY] = by_table
+        if errors:
+            raise ValidationError(errors)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def check_some_source(self, data: dict[str, Any], original_data: Any, **kwargs: Any) -> None:

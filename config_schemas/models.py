@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 from dataclasses import dataclass, field
 
@@ -58,6 +59,51 @@ class TableRoute:
     source: Source
     table: str
     refresh_type: RefreshType
+
+
+class TableFormat(enum.Enum):
+    """How a created table's objects are written: JSON lines (the default) or Parquet."""
+
+    JSON = "json"
+    PARQUET = "parquet"
+
+
+class TableLayout(enum.Enum):
+    """How a table's objects are laid out in folders, which gives its partition keys.
+
+    ``firehose``: ``<source>/YYYY/MM/DD/HH/``, one key ``dt`` = ``YYYY-MM-DD-HH``;
+    ``hive``: ``<source>/name=value/...`` folders, the keys named in order.
+    """
+
+    FIREHOSE = "firehose"
+    HIVE = "hive"
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Partition projection of a table whose one partition key is the hour ``dt``: Athena computes the
+    partitions of ``source`` from ``start`` to now, nothing is registered and no notification is sent."""
+
+    source: Source
+    start: datetime.date
+
+
+@dataclass(frozen=True)
+class TableDeclaration:
+    """One entry of the refresh block's ``tables``: created by the deploy from the log type ``log`` of
+    ``logs.json``, or ``existing`` (``log`` None), which the deploy checks and never changes. ``layout``
+    is None for an existing table whose layout is not declared (its keys are checked by the refresh)."""
+
+    name: str
+    log: str | None
+    layout: TableLayout | None = TableLayout.FIREHOSE
+    partition_keys: tuple[str, ...] = ("dt",)
+    format: TableFormat = TableFormat.JSON
+    projection: Projection | None = None
+
+    @property
+    def existing(self) -> bool:
+        return self.log is None
 
 
 @dataclass(frozen=True)
@@ -128,6 +174,7 @@ class AthenaRefreshConfig(FunctionSettings):
     routes: tuple[TableRoute, ...]
     database_name: str
     results_bucket: str
+    declared_tables: tuple[TableDeclaration, ...] = ()
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -138,6 +185,10 @@ class AthenaRefreshConfig(FunctionSettings):
     def buckets(self) -> tuple[str, ...]:
         """Every configured data bucket, once, sorted."""
         return tuple(sorted({route.source.bucket for route in self.routes}))
+
+    def declared(self, table: str) -> TableDeclaration | None:
+        """The ``tables`` entry of ``table``, or None (the built-in ``alerts`` table has none)."""
+        return next((entry for entry in self.declared_tables if entry.name == table), None)
 
 
 @dataclass(frozen=True, order=True)

@@ -34,6 +34,7 @@ from streamalert_cli.common import Progress, StepFailed
 from streamalert_cli.local_handlers import DeployedHandlers, one_line, s3_event, sqs_event
 from streamalert_cli.packaging import Package
 from streamalert_cli.pipeline_history import prove_history
+from streamalert_cli.pipeline_tables import prove_data_table
 from streamalert_cli.processors import by_name
 from streamalert_cli.zip_runner import LambdaRuntime
 
@@ -88,6 +89,7 @@ def prove_pipeline(deployment: Any, progress: Progress, packages: Mapping[str, P
     for line in changes(block, settings):
         progress.say(line)
     prove_history(deployment, progress, handlers)  # the backfill: data the refresh never heard of
+    prove_data_table(deployment, progress, handlers)  # a table created from logs.json takes a partition
 
 
 def _deployed_handlers(

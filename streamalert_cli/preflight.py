@@ -25,15 +25,17 @@ from config_schemas.lambda_config import (
     RULE_PROCESSOR_BLOCK,
 )
 from config_schemas.models import Account, BucketKey, Config, RefreshType
+from config_schemas.tables_config import TABLES_KEY
 from streamalert import aws
 from streamalert_cli.guard import StepFailed
 from streamalert_cli.processors import by_name
-from streamalert_cli.terraform.athena_refresh_context import ALERTS_TABLE
 from streamalert_cli.terraform.context import aws_partition
+from streamalert_cli.terraform.tables import ALERTS_TABLE
 
 STEP = "preflight"
 RULE_INPUTS = f"{LAMBDA_FILE} {RULE_PROCESSOR_BLOCK}.{INPUTS_KEY}"
 RULE_KEYS = f"{RULE_INPUTS}.{KMS_KEYS_KEY}"
+TABLES_PLACE = f"{LAMBDA_FILE} {ATHENA_BLOCK}.{TABLES_KEY}"
 # S3 answers these for a bucket that does not exist, or that these credentials may not see
 _NOT_FOUND = {"404", "NoSuchBucket", "NotFound"}
 _DENIED = {"403", "AccessDenied", "AccessDeniedException", "Forbidden", "AllAccessDisabled"}
@@ -70,12 +72,16 @@ class NamedBucket:
 
 @dataclass(frozen=True)
 class NamedTable:
-    """A table of a refresh route that the deployment does not create, and the sources that fill it."""
+    """A table of a refresh route that the deployment does not create, and the sources that fill it.
+    ``partition_keys``: what its declared layout gives (``tables`` of the refresh block), () when none is
+    declared; the table's own keys must be these."""
 
     database: str
     name: str
     named_in: str
     locations: tuple[str, ...]
+    partition_keys: tuple[str, ...] = ()
+    layout: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,15 +116,19 @@ def named_resources(
             if where not in places.setdefault(route.source.bucket, []):
                 places[route.source.bucket].append(where)
         for table in refresh.tables:
-            if table == ALERTS_TABLE:
-                continue
+            declared = refresh.declared(table)
+            if table == ALERTS_TABLE or (declared is not None and not declared.existing):
+                continue  # the deploy creates it
             routes = [route for route in refresh.routes if route.table == table]
+            layout = declared.layout if declared is not None else None
             tables.append(
                 NamedTable(
                     database=refresh.database_name,
                     name=table,
                     named_in=_refresh_place(routes[0].refresh_type),
                     locations=tuple(f"s3://{route.source}/" for route in routes),
+                    partition_keys=declared.partition_keys if declared is not None and layout else (),
+                    layout=layout.value if layout is not None else "",
                 )
             )
     buckets = tuple(
@@ -311,12 +321,29 @@ class Preflight:
                 found = self._glue_finds(
                     "get_table", {"DatabaseName": database, "Name": table.name}, what, report
                 )
+                if found is True and table.partition_keys:
+                    self._check_partition_keys(table, report)
                 if found is False:
                     locations = ", ".join(table.locations)
                     report.problems.append(
                         f"{what} does not exist: create it (an Athena CREATE EXTERNAL TABLE over "
                         f"{locations}), or remove it from {table.named_in}"
                     )
+
+    def _check_partition_keys(self, table: NamedTable, report: PreflightReport) -> None:
+        """The existing table's partition keys are those its declared layout gives, in order (Glue's
+        names are compared in lower case, as the refresh compares them)."""
+        response = self.glue.get_table(DatabaseName=table.database, Name=table.name)
+        keys = tuple(str(key["Name"]) for key in response["Table"].get("PartitionKeys", []))
+        if tuple(key.lower() for key in keys) == table.partition_keys:
+            return
+        found = ", ".join(keys) or "none"
+        expected = ", ".join(table.partition_keys)
+        report.problems.append(
+            f"table {table.database}.{table.name} has partition keys ({found}), not ({expected}) as its "
+            f"declared {table.layout} layout gives: declare its folders in {TABLES_PLACE}.{table.name} "
+            '("layout", "partition_keys"), or recreate the table with those keys'
+        )
 
     def _glue_finds(
         self, operation: str, params: dict[str, str], what: str, report: PreflightReport

@@ -4,6 +4,7 @@ by streamalert_cli.testing.calls, the benchmarks' counter too)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,22 @@ class FaultyClient:
             override = self._overrides[name]
             return lambda **kwargs: override(real, **kwargs)
         return getattr(self._client, name)
+
+
+def declare_existing_tables(block: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a refresh block (``athena_partition_refresh_config``) whose routed tables, but
+    ``alerts``, are declared ``"existing": true`` in ``tables``, for tests whose subject is not the tables
+    (validate-config refuses a table it does not know). A block with ``tables`` is left as it is."""
+    refresh_type = block.get("refresh_type")
+    if "tables" in block or not isinstance(refresh_type, dict):
+        return block
+    names = [
+        table
+        for sources in refresh_type.values()
+        if isinstance(sources, dict)
+        for table in sources.values()
+        if isinstance(table, str) and re.fullmatch(r"[a-z_][a-z0-9_]{0,254}", table) and table != "alerts"
+    ]
+    if not names:
+        return block
+    return {**block, "tables": {name: {"existing": True} for name in dict.fromkeys(names)}}

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from config_schemas.models import AthenaRefreshConfig, Config, NotificationMode, RefreshType, TableRoute
 from streamalert.constants import (
-    ALERTS_KEY_PREFIX,
     ATHENA_METRICS_NAMESPACE,
     ATHENA_RESULTS_EXPIRATION_DAYS,
     DEAD_LETTER_MAX_RECEIVE_COUNT,
@@ -40,29 +39,18 @@ from streamalert_cli.terraform.context import (
     object_arns,
 )
 from streamalert_cli.terraform.notifications import eventbridge_rule_name
+from streamalert_cli.terraform.tables import TableContext, table_contexts
 
 if TYPE_CHECKING:
     from streamalert_cli.processors import Processor
 
-ALERTS_TABLE = "alerts"
-# The columns of an alert object as the alert processor writes it (streamalert/alerts.py, one JSON object
-# a file); the JSON SerDe gives the nested ``record`` object as its JSON text
-ALERTS_TABLE_COLUMNS = (
-    ("id", "string"),
-    ("rule_name", "string"),
-    ("log_type", "string"),
-    ("record", "string"),
-    ("created", "string"),
-    ("outputs", "array<string>"),
-)
-ALERTS_PARTITION_KEYS = (("dt", "string"),)
-# Data and catalog that scripts/destroy keeps (they also carry prevent_destroy in the template)
+# Data and catalog that scripts/destroy keeps (they also carry prevent_destroy in the template), with
+# every table the module creates (``TableContext.resource``)
 ATHENA_PROTECTED_RESOURCES = (
     "aws_s3_bucket.alerts",
     "aws_s3_bucket_server_side_encryption_configuration.alerts",
     "aws_s3_bucket_public_access_block.alerts",
     "aws_glue_catalog_database.streamalert",
-    "aws_glue_catalog_table.alerts",
 )
 
 
@@ -82,20 +70,6 @@ class ScheduleContext:
 
 
 @dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-
-
-@dataclass(frozen=True)
-class AlertsTableContext:
-    name: str
-    location: str
-    columns: tuple[Column, ...]
-    partition_keys: tuple[Column, ...]
-
-
-@dataclass(frozen=True)
 class ResultsBucketContext:
     name: str
     expiration_days: int
@@ -109,13 +83,14 @@ class WorkgroupContext:
 
 @dataclass(frozen=True, kw_only=True)
 class AthenaRefreshContext(ModuleContext):
-    """The refresh module: its queue, schedule, the alerts bucket and table, the Athena workgroup."""
+    """The refresh module: its queue, schedule, the alerts bucket, the tables it creates (``alerts``
+    first), the Athena workgroup."""
 
     queue: NotificationQueueContext
     schedule: ScheduleContext
     alerts_bucket: str
     database: str
-    alerts_table: AlertsTableContext
+    tables: tuple[TableContext, ...]
     results_bucket: ResultsBucketContext
     workgroup: WorkgroupContext
 
@@ -135,6 +110,7 @@ def athena_refresh_context(
     alerts_bucket = alerts_bucket_name(prefix)
     log_group = lambda_log_group_name(function_name)
     workgroup = athena_workgroup_name(prefix)
+    tables = table_contexts(block, config.logs, alerts_bucket)
     return AthenaRefreshContext(
         module=processor.module,
         tags=module_tags(processor, prefix),
@@ -175,18 +151,13 @@ def athena_refresh_context(
         ),
         alerts_bucket=alerts_bucket,
         database=block.database_name,
-        alerts_table=AlertsTableContext(
-            name=ALERTS_TABLE,
-            location=f"s3://{alerts_bucket}/{ALERTS_KEY_PREFIX}/",
-            columns=tuple(Column(name, kind) for name, kind in ALERTS_TABLE_COLUMNS),
-            partition_keys=tuple(Column(name, kind) for name, kind in ALERTS_PARTITION_KEYS),
-        ),
+        tables=tables,
         results_bucket=ResultsBucketContext(
             name=block.results_bucket, expiration_days=ATHENA_RESULTS_EXPIRATION_DAYS
         ),
         workgroup=WorkgroupContext(name=workgroup, output_location=f"s3://{block.results_bucket}/refresh/"),
         owned_buckets=tuple(sorted({alerts_bucket, block.results_bucket})),
-        protected=ATHENA_PROTECTED_RESOURCES,
+        protected=(*ATHENA_PROTECTED_RESOURCES, *(table.resource for table in tables)),
         notifications=tuple(
             BucketSubscription(
                 bucket=route.source.bucket,

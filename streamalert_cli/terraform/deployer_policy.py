@@ -301,7 +301,7 @@ def deployment_arns(
     owned = sorted({bucket for module in modules for bucket in module.owned_buckets})
     disposable = [bucket for bucket in owned if bucket != alerts_bucket_name(config.account.prefix)]
     refreshes = [module for module in modules if isinstance(module, AthenaRefreshContext)]
-    catalog = [(m.database, m.alerts_table.name) for m in refreshes]
+    catalog = [(m.database, table.name) for m in refreshes for table in m.tables]
     functions = [arns.regional("lambda", f"function:{namespace}")]
     return {
         FUNCTIONS: functions,

@@ -17,6 +17,7 @@ from config_schemas.errors import format_path
 from config_schemas.lambda_config import AthenaRefreshConfigSchema
 from config_schemas.models import AthenaRefreshConfig, Config, RefreshType, Source, TableRoute
 from streamalert.config import ConfigValidationError, validate_documents
+from tests.helpers import declare_existing_tables
 
 VALID_DIR = Path(__file__).parents[1] / "fixtures" / "config" / "valid"
 BLOCK = "athena_partition_refresh_config"
@@ -31,7 +32,7 @@ def documents() -> dict[str, Any]:
 
 def with_block(documents: dict[str, Any], block: dict[str, Any]) -> dict[str, Any]:
     changed = copy.deepcopy(documents)
-    changed["lambda.json"][BLOCK] = block
+    changed["lambda.json"][BLOCK] = declare_existing_tables(block)
     return changed
 
 
@@ -483,7 +484,7 @@ def test_an_invalid_source_still_counts_as_mapped(documents: dict[str, Any]) -> 
         (
             {"memroy": 256, "refresh_type": {"add_hive_partition": {"acme-x": "t"}}},
             f"{PATH}.memroy: unknown key; allowed keys: enabled, log_level, memory, timeout, "
-            "refresh_interval, refresh_type, database_name, results_bucket",
+            "refresh_interval, refresh_type, database_name, results_bucket, tables",
         ),
         (
             {"refresh_type": {"add_hive_partition": {"acme-x": "t"}, "add_partition": {}}},

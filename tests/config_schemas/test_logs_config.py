@@ -171,14 +171,24 @@ def conf_copy(tmp_path: Path) -> Path:
     return directory
 
 
+def _declare_tables_existing(conf: Path) -> None:
+    """The shipped tables declared existing: none is created from a log type of the shipped logs.json."""
+    lambda_json = json.loads((conf / "lambda.json").read_text())
+    block = lambda_json["athena_partition_refresh_config"]
+    block["tables"] = {name: {"existing": True} for name in block["tables"]}
+    write_json(conf / "lambda.json", lambda_json)
+
+
 def test_load_config_reads_logs_json_when_present(conf_copy: Path) -> None:
     write_json(conf_copy / "logs.json", {"only:type": {"schema": {"k": "string"}}})
+    _declare_tables_existing(conf_copy)
 
     assert load_config(conf_copy).logs.names == ("only:type",)
 
 
 def test_load_config_without_logs_json(conf_copy: Path) -> None:
     (conf_copy / "logs.json").unlink()
+    _declare_tables_existing(conf_copy)
     lambda_json = json.loads((conf_copy / "lambda.json").read_text())
     del lambda_json["rule_processor_config"]
     write_json(conf_copy / "lambda.json", lambda_json)

@@ -11,7 +11,7 @@ import pytest
 
 from streamalert.config import ConfigValidationError, validate_documents
 from streamalert_cli.validate_config import main
-from tests.helpers import write_json
+from tests.helpers import declare_existing_tables, write_json
 
 ACCOUNT = {"aws_account_id": "123456789012", "prefix": "acme", "region": "us-east-1"}
 LOGS = {"cloudtrail:events": {"schema": {"eventName": "string"}}}
@@ -31,7 +31,7 @@ def documents(
     athena: dict[str, Any] = {"refresh_type": SOURCES}
     if results_bucket is not None:
         athena["results_bucket"] = results_bucket
-    lambda_json: dict[str, Any] = {ATHENA: athena}
+    lambda_json: dict[str, Any] = {ATHENA: declare_existing_tables(athena)}
     if inputs is not None:
         lambda_json[RULE] = {"inputs": {"s3": inputs}}
     return {
@@ -93,6 +93,7 @@ def test_the_bucket_of_a_rule_processor_input_is_refused(written: str, listed: s
 def test_every_use_of_the_bucket_is_named_in_one_error() -> None:
     lambda_json = documents("acme-data", inputs=["acme-data/vpcflow"])
     lambda_json["lambda.json"][ATHENA]["refresh_type"]["add_glue_partition"] = {"acme-data/waf": "waf2"}
+    lambda_json["lambda.json"][ATHENA]["tables"]["waf2"] = {"existing": True}
 
     assert errors(lambda_json) == [
         f'{RESULTS}: results_bucket "acme-data" is also the bucket of refresh source "acme-data/cloudtrail" '
@@ -106,6 +107,7 @@ def test_the_default_results_bucket_is_checked_too() -> None:
     lambda_json["lambda.json"][ATHENA]["refresh_type"] = {
         "add_hive_partition": {"<prefix>-streamalert-athena-results/x": "x"}
     }
+    lambda_json["lambda.json"][ATHENA]["tables"] = {"x": {"existing": True}}
 
     assert errors(lambda_json) == [
         f'{RESULTS}: results_bucket "acme-streamalert-athena-results" (the default) is also the bucket of '

@@ -94,6 +94,7 @@ def test_deploy_all_local_applies_and_proves_the_pipeline(tmp_path: Path) -> Non
     assert "3 partitions found, 1 already there, 2 registered (add_glue_partition)" in backfilled
     assert "the catalog now holds dt=" in backfilled
     assert "3 partitions found, 3 already there, 0 registered" in _line(lines, "history: backfill again")
+    _assert_data_table_registered(lines)  # the deploy created cloudtrail from logs.json
     assert out.rstrip().endswith("deploy: done")
     for app in ("athena_refresh", "rule_processor", "alert_processor"):
         assert (tmp_path / "build" / "packages" / f"{app}.zip").is_file()
@@ -102,6 +103,26 @@ def test_deploy_all_local_applies_and_proves_the_pipeline(tmp_path: Path) -> Non
     assert "Refresh finished" in (logs / "refresh-handler-history.log").read_text()
     assert "root_account_use" in (logs / "alert-handler.log").read_text()
     assert elapsed < BUDGET_SECONDS, f"took {elapsed:.0f}s"
+
+
+def _assert_data_table_registered(lines: list[str]) -> None:
+    """A CloudTrail log in the Firehose layout gives the created cloudtrail table a partition: the
+    emulator's Athena shows the statement the refresh sent."""
+    data_write = _line(lines, "data table: write")
+    assert "s3://acme-firehose-data/cloudtrail/" in data_write
+    assert "for table cloudtrail" in data_write
+    data_run = _line(lines, "data table: refresh handler").removeprefix(
+        "deploy: data table: refresh handler: "
+    )
+    assert json.loads(data_run.split("; ")[0])["partitions_added"] == {"cloudtrail": 1}
+    registered = next(
+        line for line in lines if line.startswith("deploy: data table streamalert.cloudtrail: ")
+    )
+    assert "partition dt='" in registered
+    folder = registered.split(" at ", 1)[1].split(", ", 1)[0]
+    assert folder.startswith("s3://acme-firehose-data/cloudtrail/")
+    assert f"LOCATION '{folder}'" in registered  # the folder the line names is the one registered
+    assert "ALTER TABLE `streamalert`.`cloudtrail` ADD IF NOT EXISTS PARTITION" in registered
 
 
 def _line(lines: list[str], step: str) -> str:

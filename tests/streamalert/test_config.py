@@ -204,7 +204,8 @@ def test_a_top_level_array_is_a_validation_error(config_dir: Path) -> None:
 def test_duplicate_json_keys_are_errors(config_dir: Path) -> None:
     (config_dir / "lambda.json").write_text(
         '{"athena_partition_refresh_config": {"refresh_type": {"add_hive_partition": '
-        '{"acme.data": "a", "acme.data": "b"}}, "memory": 256, "memory": 512}}'
+        '{"acme.data": "a", "acme.data": "b"}}, "memory": 256, "memory": 512, '
+        '"tables": {"a": {"existing": true}, "b": {"existing": true}}}}'
     )
 
     with pytest.raises(ConfigValidationError) as caught:

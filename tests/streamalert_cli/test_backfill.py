@@ -97,6 +97,9 @@ def queries() -> list[str]:
 def account(moto: None, config_dir: Path) -> Account:
     lambda_json = json.loads((config_dir / "lambda.json").read_text())
     lambda_json["athena_partition_refresh_config"]["refresh_type"] = REFRESH_TYPES
+    lambda_json["athena_partition_refresh_config"]["tables"] = {
+        table: {"existing": True} for table in TABLES if table != "alerts"
+    }
     write_json(config_dir / "lambda.json", lambda_json)
     result = Account()
     for bucket, keys in OBJECTS.items():

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from config_schemas.models import BucketKey
-from streamalert.config import load_config
+from streamalert.config import load_config, validate_documents
 from streamalert_cli.deploy import main
 from streamalert_cli.preflight import NamedBucket, NamedResources, Preflight, named_resources
 from tests.streamalert_cli.test_deploy import FAKE_TERRAFORM, STREAMS
@@ -283,3 +283,68 @@ def test_the_rule_processor_may_decrypt_with_the_key_its_bucket_names(
     assert "deploy: preflight: database streamalert does not exist yet (this deploy creates it)" in out
     rendered = (tmp_path / "b" / "terraform" / "aws" / "rule_processor" / "main.tf").read_text()
     assert f'"Action" = ["kms:Decrypt"]\n"Resource" = ["{TRAIL_KEY}"]' in rendered  # before terraform fmt
+
+
+def declared_named(tables: dict[str, Any]) -> NamedResources:
+    """The tables named by a refresh block of two hive routes whose ``tables`` are ``tables``."""
+    documents = {
+        "global.json": {"account": {"aws_account_id": ACCOUNT, "prefix": "acme", "region": "us-east-1"}},
+        "lambda.json": {
+            "athena_partition_refresh_config": {
+                "refresh_type": {"add_hive_partition": {"acme-data/flows": "flows", "acme-data/waf": "waf"}},
+                "tables": tables,
+            }
+        },
+    }
+    return named_resources(validate_documents(documents), {"athena_refresh"}, set())
+
+
+def create_table(glue: Any, name: str, *keys: str) -> None:
+    partition_keys = [{"Name": key, "Type": "string"} for key in keys]
+    glue.create_table(DatabaseName="streamalert", TableInput={"Name": name, "PartitionKeys": partition_keys})
+
+
+def test_a_declared_existing_table_whose_keys_fit_its_layout_is_no_problem(aws: dict[str, Any]) -> None:
+    aws["glue"].create_database(DatabaseInput={"Name": "streamalert"})
+    create_table(aws["glue"], "flows", "dt")
+    create_table(aws["glue"], "waf", "Region", "dt")  # Glue may hold a name in upper case
+    named = declared_named(
+        {
+            "flows": {"existing": True, "layout": "firehose"},
+            "waf": {"existing": True, "layout": "hive", "partition_keys": ["region", "dt"]},
+        }
+    )
+
+    report = preflight(aws).check(NamedResources(tables=named.tables))
+
+    assert (report.problems, report.summary) == ([], "2 tables")
+
+
+def test_a_declared_existing_table_whose_keys_do_not_fit_its_layout_stops_the_deploy(
+    aws: dict[str, Any],
+) -> None:
+    aws["glue"].create_database(DatabaseInput={"Name": "streamalert"})
+    create_table(aws["glue"], "flows", "year", "month")
+    create_table(aws["glue"], "waf")
+    named = declared_named(
+        {
+            "flows": {"existing": True},  # no layout declared: its keys are the refresh's to check
+            "waf": {"existing": True, "layout": "hive", "partition_keys": ["region", "dt"]},
+        }
+    )
+
+    report = preflight(aws).check(NamedResources(tables=named.tables))
+
+    assert report.problems == [
+        "table streamalert.waf has partition keys (none), not (region, dt) as its declared hive "
+        "layout gives: "
+        'declare its folders in lambda.json athena_partition_refresh_config.tables.waf ("layout", '
+        '"partition_keys"), or recreate the table with those keys'
+    ]
+
+
+def test_a_created_table_is_not_checked_but_an_existing_one_is() -> None:
+    config = load_config(CONFIGS / "basic")  # cloudtrail: created from logs.json's cloudtrail:events
+
+    assert named_resources(config, {"athena_refresh"}, set()).tables == ()
+    assert [table.name for table in all_processors_named().tables] == ["vpc_flow"]  # declared existing

@@ -19,6 +19,7 @@ LAMBDA_BLOCK = {
         "add_glue_partition": {"<prefix>.streamalerts": "alerts"},
         "add_hive_partition": {"acme-data/vpcflow": "vpcflow"},
     },
+    "tables": {"vpcflow": {"existing": True}},
 }
 
 

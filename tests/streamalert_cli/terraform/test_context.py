@@ -10,7 +10,7 @@ import pytest
 from config_schemas.models import Source
 from streamalert_cli.processors import by_name
 from streamalert_cli.terraform.alert_processor_context import alert_processor_context
-from streamalert_cli.terraform.athena_refresh_context import Column, athena_refresh_context
+from streamalert_cli.terraform.athena_refresh_context import athena_refresh_context
 from streamalert_cli.terraform.context import (
     FUNCTION_DESTINATION,
     Arns,
@@ -222,13 +222,6 @@ def test_iam_wildcards_and_variables_of_a_folder_name_are_matched_as_they_are() 
     assert object_arns(ARNS, sources) == ["arn:aws:s3:::logs/${$}{jndi}/a${*}b${?}/*"]
     [statement] = list_bucket_statements("ListData", ARNS, sources)
     assert statement["Condition"]["StringLike"]["s3:prefix"][-1] == "${$}{jndi}/a${*}b${?}/*"
-
-
-def test_alerts_table_is_json_partitioned_by_dt() -> None:
-    table = athena_refresh_context(ATHENA, fixture_config("basic")).alerts_table
-
-    assert table.location == "s3://acme.streamalerts/alerts/"
-    assert table.partition_keys == (Column("dt", "string"),)
 
 
 def test_protected_resources_are_the_data_and_catalog() -> None:
