@@ -132,3 +132,11 @@ def test_the_variant_without_msgspec_reads_the_standard_way() -> None:
     assert s3_events._s3_fast is fast
     with pytest.raises(ValueError, match="no variant"), latency.variant("without everything"):
         pass
+
+
+def test_a_traced_drain_tells_the_fakes_share_of_its_peak() -> None:
+    run = latency.drain(300, "default", traced=True, latency=quiet_latency())
+
+    assert run.peak_bytes is not None
+    assert run.fake_bytes is not None
+    assert 0 < run.fake_bytes <= run.peak_bytes, "the queue's receipt handles and deletion records"
