@@ -35,6 +35,7 @@ from config_schemas.models import (
 )
 from config_schemas.schedule import schedule_problem
 from config_schemas.tables_config import TABLES_KEY, TablesField, route_problems
+from config_schemas.trigger import TriggerSettingsSchema
 from streamalert.constants import (
     ALERT_OUTPUTS,
     ALERTS_S3_OUTPUT,
@@ -125,10 +126,11 @@ class FunctionSettingsSchema(StrictSchema):
         self.fields["timeout"].load_default = self.default_timeout
 
 
-class AthenaRefreshConfigSchema(FunctionSettingsSchema):
+class AthenaRefreshConfigSchema(TriggerSettingsSchema, FunctionSettingsSchema):
     """``athena_partition_refresh_config``: every key optional with a documented default, except that
     ``refresh_type`` must map at least one source. ``results_bucket`` is required here: the loader fills in
-    its default, ``<prefix>-streamalert-athena-results``, with the prefix (``placeholders``)."""
+    its default, ``<prefix>-streamalert-athena-results``, with the prefix (``placeholders``). The trigger's
+    keys (``trigger``, ``event_source``) are ``TriggerSettingsSchema``'s."""
 
     refresh_interval = StrictString(
         _SCHEDULE_EXPECTATION,

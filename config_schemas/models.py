@@ -155,6 +155,31 @@ class GlobalConfig:
         return NotificationMode.S3 if settings is None else settings.notifications
 
 
+class Trigger(enum.Enum):
+    """What invokes the refresh: its schedule (each run drains the queue) or the queue itself (an SQS event
+    source mapping hands the function batches of notifications as they arrive)."""
+
+    SCHEDULE = "schedule"
+    QUEUE = "queue"
+
+
+@dataclass(frozen=True)
+class EventSourceSettings:
+    """The refresh block's ``event_source``: how the queue trigger's event source mapping batches (up to
+    ``batch_size`` messages, waiting up to ``maximum_batching_window_seconds`` to fill a batch) and how many
+    invocations it runs at once (``maximum_concurrency``). Read only when the trigger is the queue."""
+
+    batch_size: int
+    maximum_batching_window_seconds: int
+    maximum_concurrency: int
+
+
+# The defaults, and why: config_schemas/trigger.py
+DEFAULT_EVENT_SOURCE = EventSourceSettings(
+    batch_size=1000, maximum_batching_window_seconds=10, maximum_concurrency=5
+)
+
+
 @dataclass(frozen=True)
 class FunctionSettings:
     """What every function's block of ``lambda.json`` sets: whether it runs, how much it logs, its memory
@@ -175,6 +200,8 @@ class AthenaRefreshConfig(FunctionSettings):
     database_name: str
     results_bucket: str
     declared_tables: tuple[TableDeclaration, ...] = ()
+    trigger: Trigger = Trigger.SCHEDULE
+    event_source: EventSourceSettings = DEFAULT_EVENT_SOURCE
 
     @property
     def tables(self) -> tuple[str, ...]:

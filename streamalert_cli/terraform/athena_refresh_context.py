@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from config_schemas.models import AthenaRefreshConfig, Config, NotificationMode, RefreshType, TableRoute
+from config_schemas.models import (
+    AthenaRefreshConfig,
+    Config,
+    NotificationMode,
+    RefreshType,
+    TableRoute,
+    Trigger,
+)
 from streamalert.constants import (
     ATHENA_METRICS_NAMESPACE,
     ATHENA_RESULTS_EXPIRATION_DAYS,
@@ -23,6 +30,7 @@ from streamalert_cli.terraform.context import (
     ALARM_PERIOD_SECONDS,
     AWS_TARGET,
     QUEUE_DESTINATION,
+    REPORT_BATCH_ITEM_FAILURES,
     AlarmContext,
     Arns,
     BucketSubscription,
@@ -37,6 +45,7 @@ from streamalert_cli.terraform.context import (
     missing_block,
     module_tags,
     object_arns,
+    visibility_timeout,
 )
 from streamalert_cli.terraform.notifications import eventbridge_rule_name
 from streamalert_cli.terraform.tables import TableContext, table_contexts
@@ -63,10 +72,32 @@ class NotificationQueueContext(QueueContext):
 
 @dataclass(frozen=True)
 class ScheduleContext:
+    """The schedule trigger: a rule that runs the function, which drains the queue."""
+
     name: str
     description: str
     expression: str
     state: str
+
+
+@dataclass(frozen=True)
+class RefreshEventSourceContext:
+    """The queue trigger: the mapping that hands the function batches of the queue's notifications.
+    Disabled with the function, and on the local target: the emulator would run the function in a
+    container for each message sent; the deploy's proof plays the mapping's part instead."""
+
+    batch_size: int
+    maximum_batching_window_seconds: int
+    maximum_concurrency: int
+    function_response_types: tuple[str, ...]
+    enabled: bool
+
+
+# What each trigger renders: a switch removes the other one's (scripts/deploy's policy allows both)
+TRIGGER_RESOURCE_TYPES = {
+    Trigger.SCHEDULE: ("aws_cloudwatch_event_rule", "aws_cloudwatch_event_target", "aws_lambda_permission"),
+    Trigger.QUEUE: ("aws_lambda_event_source_mapping",),
+}
 
 
 @dataclass(frozen=True)
@@ -87,7 +118,9 @@ class AthenaRefreshContext(ModuleContext):
     first), the Athena workgroup."""
 
     queue: NotificationQueueContext
-    schedule: ScheduleContext
+    schedule: ScheduleContext | None
+    event_source: RefreshEventSourceContext | None
+    schedule_rule: str
     alerts_bucket: str
     database: str
     tables: tuple[TableContext, ...]
@@ -98,8 +131,9 @@ class AthenaRefreshContext(ModuleContext):
 def athena_refresh_context(
     processor: Processor, config: Config, target: DeployTarget = AWS_TARGET
 ) -> AthenaRefreshContext:
-    """The context of ``athena_refresh.tf.j2``: the function, its queue, schedule, catalog and buckets.
-    (The same on every target.)"""
+    """The context of ``athena_refresh.tf.j2``: the function, its queue, its trigger (schedule or event
+    source mapping), catalog and buckets. The same on every target, but that the mapping is disabled on the
+    local one (``RefreshEventSourceContext``)."""
     block = config.athena_refresh
     if block is None:
         raise missing_block(processor)
@@ -125,16 +159,13 @@ def athena_refresh_context(
             name=queue_name,
             dead_letter_name=athena_dead_letter_queue_name(prefix),
             retention_seconds=QUEUE_RETENTION_SECONDS,
-            visibility_timeout=6 * block.timeout,
+            visibility_timeout=visibility_timeout(block.timeout, _batching_window(block)),
             max_receive_count=DEAD_LETTER_MAX_RECEIVE_COUNT,
             policy=_queue_policy(block, config, arns, queue_name),
         ),
-        schedule=ScheduleContext(
-            name=function_name,
-            description=f"Runs the {processor.title} of {prefix} {block.refresh_interval}",
-            expression=block.refresh_interval,
-            state="ENABLED" if block.enabled else "DISABLED",
-        ),
+        schedule=_schedule(block, processor, prefix),
+        event_source=_event_source(block, target),
+        schedule_rule=function_name,
         alarms=(
             dead_letter_alarm(athena_dead_letter_queue_name(prefix)),
             AlarmContext(
@@ -168,6 +199,38 @@ def athena_refresh_context(
             for route in sorted(block.routes, key=lambda route: route.source)
         ),
     )
+
+
+def _schedule(block: AthenaRefreshConfig, processor: Processor, prefix: str) -> ScheduleContext | None:
+    """The schedule trigger's rule (None with the queue trigger). Switched off, not removed, when the
+    function is disabled."""
+    if block.trigger is not Trigger.SCHEDULE:
+        return None
+    return ScheduleContext(
+        name=processor.function_name(prefix),
+        description=f"Runs the {processor.title} of {prefix} {block.refresh_interval}",
+        expression=block.refresh_interval,
+        state="ENABLED" if block.enabled else "DISABLED",
+    )
+
+
+def _event_source(block: AthenaRefreshConfig, target: DeployTarget) -> RefreshEventSourceContext | None:
+    """The queue trigger's event source mapping (None with the schedule)."""
+    if block.trigger is not Trigger.QUEUE:
+        return None
+    settings = block.event_source
+    return RefreshEventSourceContext(
+        batch_size=settings.batch_size,
+        maximum_batching_window_seconds=settings.maximum_batching_window_seconds,
+        maximum_concurrency=settings.maximum_concurrency,
+        function_response_types=(REPORT_BATCH_ITEM_FAILURES,),
+        enabled=block.enabled and not target.local,
+    )
+
+
+def _batching_window(block: AthenaRefreshConfig) -> int:
+    """How long a message may wait in a batch before the function runs (the schedule has no batches)."""
+    return block.event_source.maximum_batching_window_seconds if block.trigger is Trigger.QUEUE else 0
 
 
 def _queue_policy(block: AthenaRefreshConfig, config: Config, arns: Arns, queue_name: str) -> dict[str, Any]:
@@ -232,6 +295,7 @@ def _refresh_policy(
             ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
             [arns.regional("sqs", queue_name)],
         ),
+        *_event_source_statements(block, arns, queue_name),
         allow(
             "ReadTablesAndRegisterPartitions",
             [
@@ -252,6 +316,21 @@ def _refresh_policy(
     if athena_routes:
         statements.extend(_athena_statements(athena_routes, block.results_bucket, arns, workgroup))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _event_source_statements(block: AthenaRefreshConfig, arns: Arns, queue_name: str) -> list[dict[str, Any]]:
+    """With the queue trigger, Lambda's poller reads the queue with the function's role: it receives, deletes
+    what the function did not report failed, and reads the queue's attributes (the function's code makes none
+    of these calls then). AWS's managed AWSLambdaSQSQueueExecutionRole grants the same three."""
+    if block.trigger is not Trigger.QUEUE:
+        return []
+    return [
+        allow(
+            "EventSourceMappingPollsQueue",
+            ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            [arns.regional("sqs", queue_name)],
+        )
+    ]
 
 
 def _athena_statements(

@@ -27,7 +27,7 @@ from streamalert.exceptions import StreamAlertError
 from streamalert_cli.preflight import named_resources
 from streamalert_cli.processors import deployable
 from streamalert_cli.terraform import context, render
-from streamalert_cli.terraform.athena_refresh_context import AthenaRefreshContext
+from streamalert_cli.terraform.athena_refresh_context import TRIGGER_RESOURCE_TYPES, AthenaRefreshContext
 from streamalert_cli.terraform.context import AWS_TARGET, Arns, ModuleContext, SharedContext, allow
 
 # The kinds of the deployment's resources a grant acts on (deployment_arns gives the ARNs of each)
@@ -269,6 +269,9 @@ def deployer_policy(config: Config) -> dict[str, Any]:
     modules = render.module_contexts(config, processors, AWS_TARGET)
     shared = context.shared_context(config, AWS_TARGET, modules)
     types = resource_types(render.render_files(config, AWS_TARGET, processors))
+    if any(isinstance(module, AthenaRefreshContext) for module in modules):
+        # Either trigger's resources: the redeploy that switches the refresh's trigger removes the other's
+        types.update(kind for kinds in TRIGGER_RESOURCE_TYPES.values() for kind in kinds)
     arns = deployment_arns(config, modules, shared)
     ungranted = sorted(types - set(RESOURCE_GRANTS))
     if ungranted:
@@ -313,7 +316,7 @@ def deployment_arns(
         ALARMS: [arns.regional("cloudwatch", f"alarm:{namespace}")],
         ALARMS_TOPIC: [arns.regional("sns", shared.alarms_topic.name)],
         SCHEDULES: [
-            *(arns.regional("events", f"rule/{m.schedule.name}") for m in refreshes),
+            *(arns.regional("events", f"rule/{m.schedule_rule}") for m in refreshes),
             # the EventBridge rules of buckets read through EventBridge
             *(arns.regional("events", f"rule/{rule.name}") for rule in shared.event_rules),
         ],

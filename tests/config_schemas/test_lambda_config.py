@@ -483,8 +483,8 @@ def test_an_invalid_source_still_counts_as_mapped(documents: dict[str, Any]) -> 
     [
         (
             {"memroy": 256, "refresh_type": {"add_hive_partition": {"acme-x": "t"}}},
-            f"{PATH}.memroy: unknown key; allowed keys: enabled, log_level, memory, timeout, "
-            "refresh_interval, refresh_type, database_name, results_bucket, tables",
+            f"{PATH}.memroy: unknown key; allowed keys: enabled, log_level, memory, timeout, trigger, "
+            "event_source, refresh_interval, refresh_type, database_name, results_bucket, tables",
         ),
         (
             {"refresh_type": {"add_hive_partition": {"acme-x": "t"}, "add_partition": {}}},

@@ -12,7 +12,7 @@ from streamalert.config import load_config
 
 CONFIGS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "terraform" / "configs"
 GOLDEN_DIR = CONFIGS_DIR.parent / "golden"
-CONFIG_NAMES = ("basic", "athena_modes", "custom_settings", "all_processors")
+CONFIG_NAMES = ("basic", "athena_modes", "custom_settings", "all_processors", "queue_trigger")
 NO_TERRAFORM = (
     "terraform is not on PATH (a documented prerequisite): install Terraform 1.10+ to run this test"
 )

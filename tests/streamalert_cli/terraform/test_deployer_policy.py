@@ -146,10 +146,23 @@ def test_the_deploy_reads_what_it_checks_and_configures_only_the_data_buckets() 
 def test_a_deployment_of_the_refresh_alone_gets_nothing_of_the_other_functions() -> None:
     granted = statements(fixture_config("athena_modes"))
 
-    assert "NewEventSourceMappings" not in granted
     assert "PreflightStreams" not in granted
     assert "lambda:PutFunctionEventInvokeConfig" not in granted["Functions"]["Action"]
     assert granted["StateBucket"]["Resource"] == ["arn:aws-us-gov:s3:::beta-team-streamalert-terraform-state"]
+
+
+@pytest.mark.parametrize("config_name", ["athena_modes", "queue_trigger"])
+def test_either_trigger_may_replace_the_other_on_a_redeploy(config_name: str) -> None:
+    """The policy of a config on one trigger removes the other's resources (the switch is a redeploy)."""
+    config = fixture_config(config_name)
+    granted = statements(config)
+
+    assert {"events:DeleteRule", "events:RemoveTargets"} <= set(granted["Schedules"]["Action"])
+    [rule] = granted["Schedules"]["Resource"]
+    assert rule.endswith(f":rule/{config.account.prefix}_streamalert_athena_partition_refresh")
+    assert "lambda:RemovePermission" in granted["Functions"]["Action"]
+    assert granted["NewEventSourceMappings"]["Action"] == ["lambda:CreateEventSourceMapping"]
+    assert "lambda:DeleteEventSourceMapping" in granted["EventSourceMappings"]["Action"]
 
 
 def test_scripts_deploy_prints_the_policy_alone_without_calling_aws(

@@ -35,6 +35,9 @@ ON_BEHALF: dict[str, frozenset[str]] = {
         "s3:GetObject",
         "s3:ListBucket",
         "s3:PutObject",
+        # With the queue trigger, Lambda's poller reads the queue with the function's role (it also
+        # receives and deletes, which the scheduled code calls itself)
+        "sqs:GetQueueAttributes",
     },
     # The Kinesis event source mappings read the streams with the function's role (its on-failure
     # destinations send with sqs:SendMessage, which its code calls too); S3 decrypts an SSE-KMS object for
