@@ -6,8 +6,10 @@ With the rule and alert processors deployed: a sample CloudTrail log goes into a
 the rule handler reads it (the S3 event built for the object) and queues its alert, the alert handler takes
 the queue's messages (an SQS event built from them) and writes the alert object. With the refresh function
 deployed (alone, an alert object is written directly): the object's S3 notification lands on its queue, the
-refresh handler runs as the schedule would, and what it changed is read back: partitions from the catalog
-(Glue sources), statements from the emulator (Athena modes, recorded without being run)."""
+refresh handler runs as its trigger would run it (the schedule: an empty event; the queue: the batch its
+event source mapping would deliver, ``streamalert_cli.pipeline_event_source``), and what it changed is read
+back: partitions from the catalog (Glue sources), statements from the emulator (Athena modes, recorded
+without being run)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from config_schemas.models import AthenaRefreshConfig, Config, RefreshType
+from config_schemas.models import AthenaRefreshConfig, Config, RefreshType, Trigger
 from streamalert import aws
 from streamalert.alerts import Alert
 from streamalert.constants import (
@@ -33,6 +35,7 @@ from streamalert.s3_events import NotificationError, S3Object, read_notification
 from streamalert_cli.common import Progress, StepFailed
 from streamalert_cli.local_handlers import DeployedHandlers, one_line, s3_event, sqs_event
 from streamalert_cli.packaging import Package
+from streamalert_cli.pipeline_event_source import prove_event_source
 from streamalert_cli.pipeline_history import prove_history
 from streamalert_cli.pipeline_tables import prove_data_table
 from streamalert_cli.processors import by_name
@@ -80,12 +83,23 @@ def prove_pipeline(deployment: Any, progress: Progress, packages: Mapping[str, P
         queued = _peek_notification(aws.sqs_client(settings), queue, S3Object(bucket, alert_key))
         step.detail = f"{queue} holds {queued.describe()}"
     log_path = deployment.workdir / HANDLER_LOG
-    with progress.step("refresh handler") as step:  # as the schedule invokes it: an empty event
-        run = handlers.invoke(by_name("athena"), {}, step="refresh handler", log_path=log_path)
-        step.detail = (
-            f"{json.dumps(run.result, sort_keys=True)} (received: the {queued.messages} message(s) above), "
-            f"its logs in {log_path}"
+    if block.trigger is Trigger.QUEUE:  # the batch the queue's event source mapping would deliver
+        prove_event_source(
+            block.event_source,
+            progress,
+            handlers,
+            settings,
+            queue=queue,
+            expected=queued.messages,
+            log_path=log_path,
         )
+    else:
+        with progress.step("refresh handler") as step:  # as the schedule invokes it: an empty event
+            run = handlers.invoke(by_name("athena"), {}, step="refresh handler", log_path=log_path)
+            step.detail = (
+                f"{json.dumps(run.result, sort_keys=True)} (received: the {queued.messages} message(s) "
+                f"above), its logs in {log_path}"
+            )
     for line in changes(block, settings):
         progress.say(line)
     prove_history(deployment, progress, handlers)  # the backfill: data the refresh never heard of
