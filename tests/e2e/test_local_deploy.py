@@ -167,6 +167,10 @@ def test_redeploy_rollback_and_destroy_keep_the_protected_data(tmp_path: Path, e
     boto3.client("s3", region_name=REGION).head_bucket(Bucket="acme.streamalerts")
     glue = boto3.client("glue", region_name=REGION)
     assert glue.get_table(DatabaseName="streamalert", Name="alerts")["Table"]["Name"] == "alerts"
+    # the table created from logs.json is kept too, as it was deployed
+    cloudtrail = glue.get_table(DatabaseName="streamalert", Name="cloudtrail")["Table"]
+    assert [key["Name"] for key in cloudtrail["PartitionKeys"]] == ["dt"]
+    assert cloudtrail["StorageDescriptor"]["SerdeInfo"]["Parameters"]["mapping.eventname"] == "eventName"
     _check_the_other_consumer_is_kept(other_team, ours=[])  # handed back, not deleted
     events = boto3.client("events", region_name=REGION)
     assert events.list_rules(NamePrefix="acme_streamalert_objects_")["Rules"] == []
