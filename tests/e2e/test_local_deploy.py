@@ -154,8 +154,10 @@ def test_redeploy_rollback_and_destroy_keep_the_protected_data(tmp_path: Path, e
     _read_the_data_bucket_through_eventbridge(config_dir)  # in the redeploy
     lambda_json = config_dir / "lambda.json"
     lambda_json.write_text(lambda_json.read_text().replace('"memory": 128', '"memory": 256'))
+    queue_before, waiting = _switch_to_the_queue_trigger(lambda_json)  # in the same redeploy
     assert deploy(options, local_aws=emulator) == 0
     assert lambda_client.get_alias(FunctionName=FUNCTION, Name="production")["FunctionVersion"] == "2"
+    _check_the_queue_trigger(queue_before, waiting)
     _check_the_other_consumer_is_kept(other_team, ours=[])
     _check_eventbridge_delivers_to_the_refresh_queue()
 
@@ -250,3 +252,49 @@ def _check_eventbridge_delivers_to_the_refresh_queue() -> None:
     assert [read_notification(json.dumps(event)).objects for event in events] == [
         (S3Object(DATA_BUCKET, key),)
     ]
+
+
+REFRESH_QUEUE = "acme_streamalert_athena_data_bucket_notifications"
+
+
+def _switch_to_the_queue_trigger(lambda_json: Path) -> tuple[dict[str, str], str]:
+    """Set the refresh on the queue trigger, after a notification arrived that the schedule has not run for:
+    the queue's identity before the switch, and the hour folder of that waiting notification's object."""
+    config = json.loads(lambda_json.read_text())
+    block = config["athena_partition_refresh_config"]
+    del block["refresh_interval"]
+    block["trigger"] = "queue"
+    lambda_json.write_text(json.dumps(config))
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.get_queue_url(QueueName=REFRESH_QUEUE)["QueueUrl"]
+    waiting = "2020-01-01-00"
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket="acme.streamalerts", Key=f"alerts/dt={waiting}/before-the-switch.json", Body=b"{}"
+    )
+    attributes = ["QueueArn", "CreatedTimestamp", "ApproximateNumberOfMessages"]
+    before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=attributes)["Attributes"]
+    assert before["ApproximateNumberOfMessages"] == "1", "the notification waits on the queue"
+    return before, waiting
+
+
+def _check_the_queue_trigger(before: dict[str, str], waiting: str) -> None:
+    """The redeploy kept the queue (and so its message, which the proof's batch handled), mapped it to the
+    alias and removed the schedule."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.get_queue_url(QueueName=REFRESH_QUEUE)["QueueUrl"]
+    after = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (after["QueueArn"], after["CreatedTimestamp"]) == (before["QueueArn"], before["CreatedTimestamp"])
+    assert after["VisibilityTimeout"] == str(6 * 60 + 10)  # six timeouts and the default batching window
+    glue = boto3.client("glue", region_name=REGION)
+    found = glue.get_partitions(DatabaseName="streamalert", TableName="alerts")["Partitions"]
+    assert [waiting] in [partition["Values"] for partition in found], "the waiting notification was handled"
+    lambda_client = boto3.client("lambda", region_name=REGION)
+    [mapping] = lambda_client.list_event_source_mappings(EventSourceArn=before["QueueArn"])[
+        "EventSourceMappings"
+    ]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (1000, 10)
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 5}
+    assert mapping["State"] == "Disabled"  # on the emulator: it would run the function in a container
+    events = boto3.client("events", region_name=REGION)
+    assert events.list_rules(NamePrefix=FUNCTION)["Rules"] == []
