@@ -11,8 +11,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from benchmarks.bounds import CATALOG_WRITES, RunShape, lower_bounds, over_bound
-from benchmarks.deployment import LAMBDA_TIMEOUT_SECONDS, BenchDeployment, emulated
-from benchmarks.workload import DATABASE, TABLE_BY_TYPE, BenchTable, bodies_for, partition_folder
+from benchmarks.deployment import BenchDeployment, emulated
+from benchmarks.workload import (
+    DATABASE,
+    LAMBDA_TIMEOUT_SECONDS,
+    TABLE_BY_TYPE,
+    BenchTable,
+    bodies_for,
+    partition_folder,
+)
 from config_schemas.models import RefreshType
 from streamalert.deadline import Deadline
 from streamalert.partitions import Partition, conform_to_table, partition_from_key

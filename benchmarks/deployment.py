@@ -15,8 +15,13 @@ import boto3
 from moto import mock_aws
 
 from apps.athena_refresh.refresher import PartitionRefresher, RefreshSettings
-from benchmarks.workload import DATABASE, PREFIX, REGION, RESULTS_BUCKET, BenchTable, partition_folder
-from config_schemas.models import AthenaRefreshConfig
+from benchmarks.workload import (
+    DATABASE,
+    PREFIX,
+    REGION,
+    BenchTable,
+    partition_folder,
+)
 from streamalert.constants import (
     GLUE_MAX_PARTITIONS_PER_BATCH,
     SQS_MAX_BATCH,
@@ -28,8 +33,6 @@ from streamalert_cli.testing.clock import WallClock
 from streamalert_cli.testing.sqs import InMemorySqs
 
 QUEUE_NAME = athena_queue_name(PREFIX)
-# The Lambda's longest timeout: the benchmark measures calls, never a run cut short by its deadline
-LAMBDA_TIMEOUT_SECONDS = 900.0
 
 
 @dataclass
@@ -76,18 +79,8 @@ class BenchDeployment:
 
     def refresher(self) -> PartitionRefresher:
         """A new refresher, as a cold container builds it (no long-poll wait: the figures are calls)."""
-        block = AthenaRefreshConfig(
-            enabled=True,
-            log_level="info",
-            memory=128,
-            timeout=int(LAMBDA_TIMEOUT_SECONDS),
-            refresh_interval="rate(10 minutes)",
-            routes=(self.table.route,),
-            database_name=DATABASE,
-            results_bucket=RESULTS_BUCKET,
-        )
         return PartitionRefresher.build(
-            block,
+            self.table.block(),
             prefix=PREFIX,
             sqs=self.sqs,
             glue=self.glue,

@@ -41,11 +41,20 @@ from benchmarks.latent_aws import (
     LatentSqs,
     NoAthena,
 )
-from benchmarks.workload import DATABASE, PREFIX, RESULTS_BUCKET, BenchTable, _table, bodies_for
-from config_schemas.models import AthenaRefreshConfig, RefreshType
+from benchmarks.workload import (
+    DATABASE,
+    LAMBDA_TIMEOUT_SECONDS,
+    PREFIX,
+    REGION,
+    BenchTable,
+    _table,
+    bodies_for,
+)
+from config_schemas.models import RefreshType
 from streamalert.constants import athena_queue_name
 from streamalert.deadline import Deadline
 from streamalert.sqs import messages_from_event
+from streamalert_cli.local_handlers import sqs_event
 from streamalert_cli.testing.calls import CallCounter
 from streamalert_cli.testing.sqs import service_operation as validate_model
 
@@ -57,7 +66,6 @@ LAMBDA_DEFAULT_EVENT_BATCH = 10  # Lambda's own default batch size for an SQS ev
 # The most Lambda delivers from SQS (batch size 10,000 with a batching window); its 6 MB payload limit
 # ends a batch of ~2 KB notification records near 3,000, so this is the upper bound of a batch
 LARGEST_EVENT_BATCH = 10_000
-LAMBDA_TIMEOUT_SECONDS = 900.0
 TARGET_DRAIN_RATE = 3_000.0  # messages a second, default settings, at 100,000
 TARGET_PEAK_MIB = 100.0  # at 100,000: the function has 128 MB
 TARGET_HANDLER_SECONDS = 0.5  # own time, a full batch
@@ -167,39 +175,23 @@ class LatentDeployment:
         self.bodies = bodies_for(TABLE, messages, PARTITIONS)
 
     def refresher(self, settings: RefreshSettings) -> PartitionRefresher:
-        block = AthenaRefreshConfig(
-            enabled=True,
-            log_level="info",
-            memory=128,
-            timeout=int(LAMBDA_TIMEOUT_SECONDS),
-            refresh_interval="rate(10 minutes)",
-            routes=(TABLE.route,),
-            database_name=DATABASE,
-            results_bucket=RESULTS_BUCKET,
-        )
         return PartitionRefresher.build(
-            block, prefix=PREFIX, sqs=self.sqs, glue=self.glue, athena=NoAthena(), settings=settings
+            TABLE.block(), prefix=PREFIX, sqs=self.sqs, glue=self.glue, athena=NoAthena(), settings=settings
         )
 
     def event(self) -> dict[str, Any]:
         """The backlog as one event-source batch, as Lambda delivers it."""
-        arn = f"arn:aws:sqs:us-east-1:123456789012:{self.sqs.name}"
-        return {
-            "Records": [
-                {
-                    "messageId": f"m-{index}",
-                    "receiptHandle": f"r-{index}",
-                    "body": body,
-                    "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000"},
-                    "messageAttributes": {},
-                    "md5OfBody": "0" * 32,
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": arn,
-                    "awsRegion": "us-east-1",
-                }
-                for index, body in enumerate(self.bodies)
-            ]
-        }
+        received = [
+            {
+                "MessageId": f"m-{index}",
+                "ReceiptHandle": f"r-{index}",
+                "Body": body,
+                "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000"},
+                "MD5OfBody": "0" * 32,
+            }
+            for index, body in enumerate(self.bodies)
+        ]
+        return sqs_event(received, f"arn:aws:sqs:{REGION}:123456789012:{self.sqs.name}", REGION)
 
 
 def warm_models() -> None:

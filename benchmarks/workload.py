@@ -6,12 +6,14 @@ import json
 from dataclasses import dataclass
 from urllib.parse import quote_plus
 
-from config_schemas.models import RefreshType, Source, TableRoute
+from config_schemas.models import AthenaRefreshConfig, RefreshType, Source, TableRoute
 
 REGION = "us-east-1"
 PREFIX = "bench"
 DATABASE = "streamalert"
 RESULTS_BUCKET = f"{PREFIX}-streamalert-athena-results"
+# The Lambda's longest timeout: the benchmark measures calls, never a run cut short by its deadline
+LAMBDA_TIMEOUT_SECONDS = 900.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,19 @@ class BenchTable:
         """The table's LOCATION: its source's folder."""
         source = self.route.source
         return f"s3://{source.bucket}/{source.prefix}/" if source.prefix else f"s3://{source.bucket}/"
+
+    def block(self) -> AthenaRefreshConfig:
+        """The refresh block of the benchmark deployment, this table its one route."""
+        return AthenaRefreshConfig(
+            enabled=True,
+            log_level="info",
+            memory=128,
+            timeout=int(LAMBDA_TIMEOUT_SECONDS),
+            refresh_interval="rate(10 minutes)",
+            routes=(self.route,),
+            database_name=DATABASE,
+            results_bucket=RESULTS_BUCKET,
+        )
 
 
 def _table(bucket: str, prefix: str, name: str, kind: RefreshType, layout: str) -> BenchTable:
